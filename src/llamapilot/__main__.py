@@ -1,0 +1,3 @@
+from llamapilot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""``llamapilot complete``: one suggestion at a cursor, as plain text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from llamapilot.completion.types import CompletionRequest
+from llamapilot.errors import InputError
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "complete",
+        help="suggest a completion at a position in a file",
+        description="Suggest a completion at LINE:COLUMN of FILE (1-based, as editors show "
+        "them). The text of FILE from the cursor on is the suffix.",
+    )
+    p.add_argument("file", help="the document; '-' reads it from standard input")
+    p.add_argument("--line", "-l", type=_positive, required=True, help="1-based line")
+    p.add_argument("--column", "-c", type=_positive, required=True, help="1-based column")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--model", help="GGUF model file (default: the embedded model)")
+    p.add_argument("--max-tokens", type=_positive, help="most tokens to generate")
+    p.add_argument("--language", help="language of the document (default: from the file name)")
+    p.add_argument("--template", help="prompt template name (default: detected from the model)")
+    lines = p.add_mutually_exclusive_group()
+    lines.add_argument("--multiline", dest="multiline", action="store_true", default=None)
+    lines.add_argument("--single-line", dest="multiline", action="store_false")
+    p.set_defaults(handler=run_complete)
+
+
+def read_document(file: str) -> tuple[str, str | None]:
+    """The document's text and its path (None for standard input)."""
+    if file == "-":
+        data = sys.stdin.buffer.read()
+        path = None
+    else:
+        path = file
+        try:
+            data = Path(file).read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{file}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{file}: is a directory, not a file") from None
+        except OSError as exc:
+            raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    if b"\0" in data[:8192]:
+        raise InputError(f"{file}: looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{file}: not UTF-8 text (byte {exc.start})") from None
+    return text.replace("\r\n", "\n"), path
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    from llamapilot.completion.service import CompletionService
+    from llamapilot.config import load_settings
+
+    text, path = read_document(args.file)
+    request = CompletionRequest.at_position(
+        text,
+        args.line - 1,
+        args.column - 1,
+        path=path,
+        language=args.language,
+        max_tokens=args.max_tokens,
+        multiline=args.multiline,
+        template=args.template,
+    )
+    settings = load_settings(model=args.model, template=args.template)
+    service = CompletionService.from_settings(settings)
+    result = service.complete(request)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(result.text + ("\n" if not result.text.endswith("\n") else ""))
+    return 0
