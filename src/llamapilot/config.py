@@ -79,6 +79,23 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(8080, ge=0, le=65535, description="Port the HTTP server binds.")
     api_key: str | None = Field(None, description="Bearer key required by the HTTP server.")
+    max_queue: int = Field(
+        64, ge=1, le=10_000, description="Requests that may wait for the model; more get 429."
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body accepted (else 413)."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names accepted besides loopback and the bind address ('*': any).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins accepted besides loopback ones, e.g. https://example.com.",
+    )
+    shutdown_timeout: float = Field(
+        10.0, ge=0, le=3600, description="Seconds SIGTERM waits for open requests to finish."
+    )
 
     @classmethod
     def settings_customise_sources(

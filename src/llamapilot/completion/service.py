@@ -36,11 +36,16 @@ CHARS_PER_TOKEN = 3.2
 tokenizing; the exact count is checked after rendering."""
 
 ResultSink = Callable[[CompletionRequest, CompletionResult], None]
+"""Called with every finished completion (the audit log is one)."""
+ContextProvider = Callable[[CompletionRequest], list[Snippet]]
+"""Returns snippets from elsewhere (e.g. the workspace index) for a request, best first."""
 
 
 @dataclass(frozen=True)
 class PreparedPrompt:
     prompt: Prompt
+    text: str
+    """The exact prompt string sent to the model (after the token-boundary cut)."""
     tokens: list[int]
     forced: str
     """The cut-off tail of the prefix that the first generated tokens must reproduce."""
@@ -57,11 +62,13 @@ class CompletionService:
         settings: Settings,
         templates: TemplateRegistry | None = None,
         sinks: list[ResultSink] | None = None,
+        context_providers: list[ContextProvider] | None = None,
     ) -> None:
         self.backend = backend
         self.settings = settings
         self.templates = templates or TemplateRegistry.load()
         self.sinks: list[ResultSink] = list(sinks or [])
+        self.context_providers: list[ContextProvider] = list(context_providers or [])
         self._lock = threading.Lock()
         self._default_template = self._detect_template()
 
@@ -98,7 +105,10 @@ class CompletionService:
         prefix_chars = int(self.settings.prefix_tokens * CHARS_PER_TOKEN)
         suffix_chars = int(self.settings.suffix_tokens * CHARS_PER_TOKEN)
         context_chars = int(self.settings.context_tokens * CHARS_PER_TOKEN)
-        snippets = _fit_snippets(request.extra, context_chars)
+        gathered = list(request.extra)
+        for provider in self.context_providers:
+            gathered += provider(request)
+        snippets = _fit_snippets(gathered, context_chars)
         while True:
             window = make_window(
                 request.prefix,
@@ -149,7 +159,8 @@ class CompletionService:
             sources.append(
                 Snippet("", request.path, window.cursor_line + 1, window.suffix_end_line + 1, "suffix")
             )
-        return PreparedPrompt(prompt, tokens, forced, sources, shape)
+        text = "".join(seg.text for seg in segments)
+        return PreparedPrompt(prompt, text, tokens, forced, sources, shape)
 
     def _tokenize(self, segments: list) -> list[int]:
         tokens: list[int] = []
@@ -210,7 +221,8 @@ class CompletionService:
         result = CompletionResult(
             text=text,
             tokens=kept,
-            prompt=prepared.prompt.text,
+            prompt=prepared.text,
+            forced_prefix=forced,
             sources=prepared.sources,
             model=self.backend.info,
             timings=Timings(stats.prompt_ms, stats.predict_ms, total_ms),

@@ -96,10 +96,9 @@ class FimTemplate(PromptTemplate):
     suf: str = ""
     mid: str = ""
     spm: bool = False
-    pre_pad: str = ""
-    """Text between the prefix marker and the prefix (CodeLlama's space)."""
-    suf_pad: str = ""
-    """Text after the suffix, before the middle marker (CodeLlama's space)."""
+    pad: str = ""
+    """Text around the prefix and after the suffix (CodeLlama's spaces:
+    ``<PRE> {prefix} <SUF>{suffix} <MID>``)."""
     file_sep: str | None = None
     repo_name: str | None = None
 
@@ -129,8 +128,8 @@ class FimTemplate(PromptTemplate):
             heals = True
         else:
             segs += [Segment(self.pre, True)]
-            segs += [Segment(self.pre_pad + inp.prefix) if self.pre_pad else Segment(inp.prefix)]
-            segs += [Segment(self.suf, True), Segment(inp.suffix + self.suf_pad)]
+            segs += [Segment(self.pad + inp.prefix + self.pad)]
+            segs += [Segment(self.suf, True), Segment(inp.suffix + self.pad)]
             segs += [Segment(self.mid, True)]
             heals = False
         segs = [s for s in segs if s.text]
@@ -209,8 +208,7 @@ def builtin_templates() -> list[PromptTemplate]:
             pre="<PRE>",
             suf="<SUF>",
             mid="<MID>",
-            pre_pad=" ",
-            suf_pad=" ",
+            pad=" ",
             stop=("<EOT>",),
             markers=("▁<PRE>", "▁<SUF>", "▁<MID>"),
             priority=5,
@@ -255,6 +253,15 @@ def builtin_templates() -> list[PromptTemplate]:
             stop=("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_middle>"),
             markers=("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<repo_name>"),
             priority=6,
+        ),
+        FimTemplate(
+            name="santacoder",
+            pre="<fim-prefix>",
+            suf="<fim-suffix>",
+            mid="<fim-middle>",
+            stop=("<|endoftext|>",),
+            markers=("<fim-prefix>", "<fim-suffix>", "<fim-middle>"),
+            priority=5,
         ),
         FimTemplate(
             name="deepseek-coder",

@@ -94,6 +94,9 @@ class CompletionResult:
     timings: Timings
     raw_text: str = ""
     """What the model generated before post-processing."""
+    forced_prefix: str = ""
+    """The end of the document prefix that was cut from the prompt to a token boundary
+    and that the first generated tokens reproduced (not part of ``text``)."""
     template: str = ""
     n_prompt_tokens: int = 0
     n_cached_tokens: int = 0
@@ -133,6 +136,7 @@ class CompletionResult:
             "template": self.template,
             "multiline": self.multiline,
             "raw_text": self.raw_text,
+            "forced_prefix": self.forced_prefix,
             "usage": {
                 "prompt_tokens": self.n_prompt_tokens,
                 "cached_tokens": self.n_cached_tokens,

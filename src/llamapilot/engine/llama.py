@@ -27,7 +27,7 @@ from llamapilot.engine.base import (
     TokenEvent,
     TopLogprob,
 )
-from llamapilot.engine.vocab import Vocabulary
+from llamapilot.engine.vocab import Vocabulary, decode_token_texts
 from llamapilot.errors import BackendError, ContextLengthExceededError, ModelFileError
 
 if TYPE_CHECKING:
@@ -123,23 +123,30 @@ class LlamaCppBackend:
         return bytes(buf[: max(n, 0)])
 
     @cached_property
-    def _vocabulary(self) -> Vocabulary:
-        pieces = []
-        special: set[int] = set()
+    def _texts(self) -> list[str]:
+        out = []
         for i in range(self._n_vocab):
-            attr = self._lib.llama_vocab_get_attr(self._vocab_p, i)
-            if attr & _NOT_TEXT:  # control, unknown and unused tokens never stand for text
-                special.add(i)
-            pieces.append(self._piece(i, special=False))
+            raw = self._lib.llama_vocab_get_text(self._vocab_p, i)
+            out.append(raw.decode("utf-8", "replace") if raw else "")
+        return out
+
+    @cached_property
+    def _vocabulary(self) -> Vocabulary:
+        model = str(self.metadata.get("tokenizer.ggml.model", ""))
+        decoded = decode_token_texts(self._texts, model)
+        pieces: list[bytes] = []
+        special: set[int] = set()
+        for i, piece in enumerate(decoded):
+            if self._lib.llama_vocab_get_attr(self._vocab_p, i) & _NOT_TEXT:
+                special.add(i)  # control, unknown and unused tokens never stand for text
+                pieces.append(b"")
+            else:
+                pieces.append(piece if piece is not None else self._piece(i, special=False))
         return Vocabulary(pieces, special)
 
     def vocabulary(self) -> set[str]:
         """Every token's text (special tokens included), for template detection."""
-        out = set()
-        for i in range(self._n_vocab):
-            raw = self._lib.llama_vocab_get_text(self._vocab_p, i)
-            out.add(raw.decode("utf-8", "replace") if raw else "")
-        return out
+        return set(self._texts)
 
     def tokenize(self, text: str, *, special: bool = True, add_bos: bool = False) -> list[int]:
         if not text:
