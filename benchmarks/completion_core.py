@@ -58,7 +58,20 @@ def main() -> None:
         req = CompletionRequest.at_position(task.text, task.line, task.column, path=task.path)
         backend._llm.reset()  # cold: nothing cached
         cold = service.complete(req)
+        service.cache.clear()  # measure the model, not the suggestion cache
         warm = service.complete(req)  # same request again: the KV cache holds the prompt
+        typed = (
+            service.complete(
+                CompletionRequest.at_position(
+                    task.text[: len(req.prefix)] + cold.text[:1] + task.text[len(req.prefix) :],
+                    task.line,
+                    task.column + 1,
+                    path=task.path,
+                )
+            )
+            if cold.text[:1] and cold.text[:1] != "\n"
+            else None
+        )
         prepared = service.prepare(req)
         n = max(1, cold.n_predicted)
         _, bare_same_ms = _bare_completion(bare, prepared.tokens, n)
@@ -83,6 +96,8 @@ def main() -> None:
                 "cold_ms": cold.timings.total_ms,
                 "warm_ms": warm.timings.total_ms,
                 "warm_cached": warm.n_cached_tokens,
+                "typed_ms": typed.timings.total_ms if typed else None,
+                "typed_from_cache": bool(typed and typed.from_cache),
                 "bare_same_prompt_ms": bare_same_ms,
             }
         )
@@ -101,10 +116,17 @@ def main() -> None:
 
     summary = {
         "tasks": len(rows),
-        "overhead_ratio_pipeline_vs_bare_same_prompt": total("cold_ms") / total("bare_same_prompt_ms"),
+        "overhead_ratio_pipeline_vs_bare_same_prompt": total("cold_ms")
+        / total("bare_same_prompt_ms"),
         "cold_ms_median": statistics.median(r["cold_ms"] for r in rows),
         "warm_ms_median": statistics.median(r["warm_ms"] for r in rows),
         "warm_over_cold": total("warm_ms") / total("cold_ms"),
+        "typing_through_cache_hit_pct": pct("typed_from_cache"),
+        "typing_through_ms_median": statistics.median(
+            r["typed_ms"] for r in rows if r["typed_ms"] is not None
+        )
+        if any(r["typed_ms"] is not None for r in rows)
+        else None,
         "pipeline_exact_match_pct": pct("pipeline_em"),
         "bare_exact_match_pct": pct("bare_em"),
         "pipeline_edit_similarity": total("pipeline_es") / len(rows),

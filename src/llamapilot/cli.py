@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "llamapilot.lsp.cli",
     "llamapilot.index.cli",
     "llamapilot.evals.cli",
+    "llamapilot.audit.cli",
 )
 
 

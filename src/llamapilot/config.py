@@ -67,9 +67,7 @@ class Settings(BaseSettings):
     suffix_tokens: int = Field(
         256, ge=0, description="Token budget for the document text after the cursor."
     )
-    context_tokens: int = Field(
-        768, ge=0, description="Token budget for context from other files."
-    )
+    context_tokens: int = Field(768, ge=0, description="Token budget for context from other files.")
 
     # --- audit log --------------------------------------------------------------------
     audit: bool = Field(True, description="Log every prompt and response to SQLite.")

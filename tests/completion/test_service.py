@@ -41,6 +41,7 @@ def test_greedy_results_reproduce(service: CompletionService) -> None:
 def test_second_call_reuses_the_kv_cache(service: CompletionService) -> None:
     text = "def area(r):\n    return 3.14159 * r * r\n\n\ndef perimeter(r):\n    return "
     service.complete(CompletionRequest(prefix=text, suffix="\n"))
+    service.cache.clear()
     again = service.complete(CompletionRequest(prefix=text + "2", suffix="\n"))
     assert again.n_cached_tokens > 0.8 * again.n_prompt_tokens
 
@@ -107,3 +108,17 @@ def test_huge_documents_are_windowed_to_fit(service: CompletionService) -> None:
     result = service.complete(CompletionRequest(prefix=big, suffix="", max_tokens=8))
     assert result.n_prompt_tokens < service.backend.n_ctx
     assert result.sources[-1].kind == "prefix" and result.sources[-1].start_line > 1
+
+
+def test_typing_through_a_suggestion_reuses_it(service: CompletionService) -> None:
+    doc = "def square(x):\n    "
+    first = service.complete(CompletionRequest(prefix=doc, suffix="\n", max_tokens=16))
+    assert len(first.text) > 2 and not first.from_cache
+    typed = first.text[:2]
+    second = service.complete(CompletionRequest(prefix=doc + typed, suffix="\n", max_tokens=16))
+    assert second.from_cache and second.n_predicted == 0
+    assert second.text == first.text[2:]
+    assert "".join(t.text for t in second.tokens) == second.text
+    # typing something else asks the model again
+    third = service.complete(CompletionRequest(prefix=doc + "#", suffix="\n", max_tokens=16))
+    assert not third.from_cache

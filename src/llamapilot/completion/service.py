@@ -9,8 +9,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from llamapilot.completion.boundary import healing_split
+from llamapilot.completion.cache import SuggestionCache
 from llamapilot.completion.postprocess import (
     ShapeContext,
     StopDetector,
@@ -70,13 +72,21 @@ class CompletionService:
         self.sinks: list[ResultSink] = list(sinks or [])
         self.context_providers: list[ContextProvider] = list(context_providers or [])
         self._lock = threading.Lock()
+        self.cache = SuggestionCache()
+        self.audit: Any = None
+        """The audit sink recording this service's completions, if one is attached."""
         self._default_template = self._detect_template()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CompletionService:
+        """Load the configured backend, and record completions in the audit log unless
+        ``settings.audit`` is off."""
+        from llamapilot.audit import attach_audit
         from llamapilot.engine.registry import load_backend
 
-        return cls(load_backend(settings), settings)
+        service = cls(load_backend(settings), settings)
+        service.audit = attach_audit(service, settings)
+        return service
 
     # --- templates ----------------------------------------------------------------------
     def _detect_template(self) -> PromptTemplate:
@@ -153,11 +163,15 @@ class CompletionService:
             max_lines=request.max_lines or self.settings.max_lines,
         )
         sources = list(snippets) + [
-            Snippet("", request.path, window.prefix_start_line + 1, window.cursor_line + 1, "prefix"),
+            Snippet(
+                "", request.path, window.prefix_start_line + 1, window.cursor_line + 1, "prefix"
+            ),
         ]
         if window.suffix:
             sources.append(
-                Snippet("", request.path, window.cursor_line + 1, window.suffix_end_line + 1, "suffix")
+                Snippet(
+                    "", request.path, window.cursor_line + 1, window.suffix_end_line + 1, "suffix"
+                )
             )
         text = "".join(seg.text for seg in segments)
         return PreparedPrompt(prompt, text, tokens, forced, sources, shape)
@@ -177,6 +191,12 @@ class CompletionService:
     ) -> CompletionResult:
         """Generate one suggestion for ``request``."""
         t0 = time.perf_counter()
+        cached = self.cache.get(request)
+        if cached is not None:
+            cached.timings.total_ms = (time.perf_counter() - t0) * 1000
+            for sink in self.sinks:
+                sink(request, cached)
+            return cached
         prepared = self.prepare(request)
         shape = prepared.shape
         forced = prepared.forced
@@ -186,7 +206,7 @@ class CompletionService:
         def should_stop(generated: str) -> bool:
             if len(generated) < len(forced):
                 return False
-            text = generated[len(forced):]
+            text = generated[len(forced) :]
             if stops and any(s in text for s in stops):
                 return True
             return detector(text) if detector is not None else False
@@ -210,7 +230,7 @@ class CompletionService:
                 if on_token is not None:
                     on_token(ev)
         generated = "".join(e.text for e in events)
-        raw = generated[len(forced):] if generated.startswith(forced) else ""
+        raw = generated[len(forced) :] if generated.startswith(forced) else ""
         if stops:
             cut = min((raw.find(s) for s in stops if s in raw), default=-1)
             if cut >= 0:
@@ -234,6 +254,8 @@ class CompletionService:
             stop_reason=stats.stop_reason,
             multiline=shape.multiline,
         )
+        if result.stop_reason != "cancelled":
+            self.cache.put(request, result)
         for sink in self.sinks:
             sink(request, result)
         return result

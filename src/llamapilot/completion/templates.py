@@ -12,7 +12,8 @@ names a callable that returns templates (see :func:`builtin_templates`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set as AbstractSet
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +185,9 @@ class ChatCodeTemplate(PromptTemplate):
             user += "\nRelevant code from the workspace:\n"
             for s in inp.snippets:
                 body = s.text if s.text.endswith("\n") else s.text + "\n"
-                user += f"```{fence}\n{line_comment(inp.language)} {s.path or 'unknown'}\n{body}```\n"
+                user += (
+                    f"```{fence}\n{line_comment(inp.language)} {s.path or 'unknown'}\n{body}```\n"
+                )
         segs = [
             Segment(self.start, True),
             Segment(f"system\n{self.system}"),

@@ -45,9 +45,7 @@ class CompletionRequest:
     """Editor session id: a newer request of the same session supersedes an older one."""
 
     @classmethod
-    def at_position(
-        cls, text: str, line: int, character: int, **kwargs: Any
-    ) -> CompletionRequest:
+    def at_position(cls, text: str, line: int, character: int, **kwargs: Any) -> CompletionRequest:
         """Split ``text`` at a 0-based ``line`` and ``character`` (code points)."""
         lines = text.split("\n")
         if line < 0 or line >= len(lines):
@@ -103,6 +101,10 @@ class CompletionResult:
     n_predicted: int = 0
     stop_reason: str = ""
     multiline: bool = False
+    audit_id: int | None = None
+    """The audit log record of this result, when the audit log is on."""
+    from_cache: bool = False
+    """True when the suggestion is the rest of an earlier one the user is typing through."""
 
     @property
     def confidence(self) -> float:
@@ -115,6 +117,7 @@ class CompletionResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract shared by ``llamapilot complete --json`` and the native API."""
         return {
+            "id": self.audit_id,
             "text": self.text,
             "tokens": [
                 {
@@ -143,4 +146,5 @@ class CompletionResult:
                 "completion_tokens": self.n_predicted,
             },
             "stop_reason": self.stop_reason,
+            "from_cache": self.from_cache,
         }

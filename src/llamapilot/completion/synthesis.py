@@ -1,0 +1,311 @@
+"""Write a function's body from its signature and docstring, checked against its examples.
+
+A small model's single greedy answer is often wrong, but among a handful of sampled answers
+one is often right — and the docstring usually says how to tell: ``>>> f(2)`` followed by
+``4``, or ``f(2) == 4``, ``f(2) ➞ 4``, ``f(2) -> 4``, ``f(2) # returns 4``. Candidates are run
+against those examples in the sandbox and the one passing most is kept; ties, and docstrings
+without examples, go to the candidate the model was most confident about (the mean
+log-probability of its tokens). Only the examples written in the docstring are used.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llamapilot.completion.types import CompletionRequest, CompletionResult
+from llamapilot.errors import InputError
+
+if TYPE_CHECKING:
+    from llamapilot.completion.service import CompletionService
+    from llamapilot.evals.sandbox import Sandbox
+
+FUNCTION_STOPS: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "```")
+"""Where a function body ends (a new top-level statement, or the end of the code block)."""
+
+_RESULT_MARK = "@@llamapilot-examples@@"
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.M)
+_ARROWS = ("==>", "=>", "➞", "->", "==", "# returns", "#returns", "should return", "returns")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A call written in the docstring and the value it should produce (both source text)."""
+
+    call: str
+    expected: str
+
+
+@dataclass
+class Candidate:
+    text: str
+    confidence: float
+    passed: int = 0
+    """Docstring examples this candidate passes."""
+    runs: bool = False
+    """The function defines (and its examples run) without a syntax error or crash."""
+    error: str = ""
+    result: CompletionResult | None = field(default=None, repr=False)
+
+
+@dataclass
+class WrittenFunction:
+    """The chosen body and how it was chosen."""
+
+    text: str
+    name: str
+    examples: list[Example]
+    candidates: list[Candidate]
+    chosen: int
+    reason: str
+    """``examples`` (passes the most examples), ``confidence`` (no examples told them
+    apart), or ``only`` (a single candidate)."""
+
+    @property
+    def passes_examples(self) -> bool:
+        c = self.candidates[self.chosen]
+        return bool(self.examples) and c.passed == len(self.examples)
+
+
+def function_at_end(prefix: str) -> tuple[str, str]:
+    """The name and docstring of the last function defined in ``prefix``."""
+    matches = list(_DEF.finditer(prefix))
+    if not matches:
+        raise InputError("no function definition before the cursor", param="prefix")
+    m = matches[-1]
+    rest = prefix[m.end() :]
+    doc = ""
+    q = re.search(r'("""|\'\'\')', rest)
+    if q:
+        end = rest.find(q.group(1), q.end())
+        doc = rest[q.end() : end if end >= 0 else len(rest)]
+    return m.group(1), doc
+
+
+def _call_end(line: str, start: int) -> int:
+    """Index just past the parenthesis closing the one at ``start`` (-1 if unbalanced)."""
+    depth, quote, i = 0, "", start
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _is_expr(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+_LITERAL_WORDS = {"true": "True", "false": "False", "null": "None", "none": "None"}
+
+
+def _closed(text: str, name: str) -> bool:
+    """Whether ``text`` uses no names but ``name`` and builtins (``f(n)`` is no example)."""
+    import builtins
+
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return all(
+        n.id == name or hasattr(builtins, n.id) for n in ast.walk(tree) if isinstance(n, ast.Name)
+    )
+
+
+def _clean_expected(text: str) -> str | None:
+    text = text.strip().rstrip(",;")
+    text = _LITERAL_WORDS.get(text.lower(), text)
+    if "=" in text and "==" not in text and not _is_expr(text):
+        text = text.rsplit("=", 1)[1].strip()  # "19 - 5 - 6 = 8" → "8"
+    for candidate in (text.rstrip("."), text):
+        if candidate and _is_expr(candidate):
+            return candidate
+    return None
+
+
+def parse_examples(docstring: str, name: str) -> list[Example]:
+    """Examples of calls to ``name`` written in a docstring (see the module docstring)."""
+    examples: list[Example] = []
+    lines = docstring.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith(">>>"):
+            call = line[3:].strip()
+            out: list[str] = []
+            j = i + 1
+            while j < len(lines) and lines[j].strip() and not lines[j].strip().startswith(">>>"):
+                if re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", lines[j]):
+                    break  # the next example, in another style
+                out.append(lines[j].strip())
+                j += 1
+            expected = _clean_expected(" ".join(out)) if out else None
+            if expected is None and len(out) > 1:
+                expected = _clean_expected(out[0])
+            if name in call and _is_expr(call) and expected is not None:
+                examples.append(Example(call, expected))
+            i = j
+            continue
+        m = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", line)
+        if m:
+            end = _call_end(line, line.index("(", m.start()))
+            if end > 0:
+                call, tail = line[m.start() : end], line[end:].strip()
+                for arrow in _ARROWS:
+                    if tail.startswith(arrow):
+                        expected = _clean_expected(tail[len(arrow) :])
+                        if expected is not None and _is_expr(call):
+                            examples.append(Example(call, expected))
+                        break
+        else:
+            f = re.match(r"for (\w+) = (.+?),? the output should be (.+)$", line, re.I)
+            if f:
+                expected = _clean_expected(f.group(3))
+                call = f"{name}({f.group(2).strip()})"
+                if expected is not None and _is_expr(call):
+                    examples.append(Example(call, expected))
+        i += 1
+    out: list[Example] = []
+    for e in examples:
+        if e not in out and _closed(e.call, name) and _closed(e.expected, name):
+            out.append(e)
+    return out
+
+
+def examples_program(prefix: str, body: str, examples: list[Example]) -> str:
+    """A program that defines the function and prints which examples it passes."""
+    cases = json.dumps([[e.call, e.expected] for e in examples])
+    return (
+        f"{prefix}{body}\n\n"
+        "def __llamapilot_check():\n"
+        "    import json, math\n"
+        "    def same(a, b):\n"
+        "        if isinstance(a, float) or isinstance(b, float):\n"
+        "            try:\n"
+        "                return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)\n"
+        "            except TypeError:\n"
+        "                return False\n"
+        "        return a == b\n"
+        "    results = []\n"
+        f"    for call, expected in json.loads({cases!r}):\n"
+        "        try:\n"
+        "            got = eval(call, globals())\n"
+        "            try:\n"
+        "                ok = same(got, eval(expected, globals()))\n"
+        "            except Exception:\n"
+        "                ok = repr(got) == expected or str(got) == expected\n"
+        "        except Exception:\n"
+        "            ok = False\n"
+        "        results.append(bool(ok))\n"
+        f"    print({_RESULT_MARK!r} + json.dumps(results))\n"
+        "__llamapilot_check()\n"
+    )
+
+
+def score_candidate(
+    sandbox: Sandbox, prefix: str, cand: Candidate, examples: list[Example], timeout: float
+) -> None:
+    """Fill in ``cand.passed`` / ``cand.runs`` by running it in the sandbox."""
+    try:
+        compile(prefix + cand.text, "<candidate>", "exec")
+    except (SyntaxError, ValueError) as exc:
+        cand.error = f"syntax: {exc}"
+        return
+    res = sandbox.run(examples_program(prefix, cand.text, examples), timeout=timeout)
+    for line in res.stdout.splitlines():
+        if line.startswith(_RESULT_MARK):
+            flags = json.loads(line[len(_RESULT_MARK) :])
+            cand.passed, cand.runs = sum(flags), True
+            return
+    cand.error = (
+        res.status if res.status == "timeout" else (res.stderr.strip()[-300:] or res.status)
+    )
+
+
+def write_function(
+    service: CompletionService,
+    prefix: str,
+    *,
+    candidates: int = 8,
+    sandbox: Sandbox | None = None,
+    temperature: float = 0.6,
+    top_p: float = 0.95,
+    max_tokens: int = 384,
+    seed: int = 0,
+    timeout: float = 5.0,
+    stop_early: bool = True,
+    on_candidate: Callable[[Candidate], None] | None = None,
+) -> WrittenFunction:
+    """Write the body of the function whose signature and docstring end ``prefix``.
+
+    The first candidate is the greedy answer, the others are sampled with ``temperature``
+    and seeds ``seed+1, seed+2, ...``. With ``stop_early`` generation stops at the first
+    candidate that passes every example. ``sandbox`` defaults to a new :class:`Sandbox`.
+    """
+    if candidates < 1:
+        raise InputError("candidates must be at least 1", param="candidates")
+    if sandbox is None:
+        from llamapilot.evals.sandbox import Sandbox
+
+        sandbox = Sandbox(timeout=timeout)
+    name, doc = function_at_end(prefix)
+    examples = parse_examples(doc, name)
+    made: list[Candidate] = []
+    by_text: dict[str, Candidate] = {}
+    for i in range(candidates):
+        request = CompletionRequest(
+            prefix=prefix,
+            language="python",
+            multiline=True,
+            max_tokens=max_tokens,
+            max_lines=200,
+            temperature=0.0 if i == 0 else temperature,
+            top_p=1.0 if i == 0 else top_p,
+            seed=None if i == 0 else seed + i,
+            stop=list(FUNCTION_STOPS),
+        )
+        result = service.complete(request)
+        text = result.text.rstrip()
+        cand = Candidate(text, result.confidence, result=result)
+        if text in by_text:  # same code as before: same score, no need to run it again
+            prev = by_text[text]
+            cand.passed, cand.runs, cand.error = prev.passed, prev.runs, prev.error
+        else:
+            score_candidate(sandbox, prefix, cand, examples, timeout)
+            by_text[text] = cand
+        made.append(cand)
+        if on_candidate is not None:
+            on_candidate(cand)
+        if stop_early and examples and cand.passed == len(examples):
+            break
+    best = max(
+        range(len(made)),
+        key=lambda j: (made[j].passed, made[j].runs, bool(made[j].text), made[j].confidence),
+    )
+    if len(made) == 1:
+        reason = "only"
+    elif made[best].passed > min(c.passed for c in made):
+        reason = "examples"
+    else:
+        reason = "confidence"
+    return WrittenFunction(made[best].text, name, examples, made, best, reason)

@@ -1,0 +1,135 @@
+"""Writing a function from its docstring: examples parsed, candidates ranked by them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from llamapilot.completion.synthesis import (
+    Example,
+    function_at_end,
+    parse_examples,
+    write_function,
+)
+from llamapilot.completion.types import CompletionResult, Timings
+from llamapilot.engine.base import ModelInfo, TokenEvent
+from llamapilot.evals.sandbox import Sandbox
+
+PREFIX = '''def add_one(xs: list) -> list:
+    """Add one to every number.
+    >>> add_one([1, 2])
+    [2, 3]
+    add_one([]) == []
+    add_one([0]) ➞ [1]
+    """
+'''
+
+
+def test_examples_in_every_common_style() -> None:
+    doc = """
+    >>> f(1, 2)
+    3
+    >>> f(
+    f(2, 2) == 4
+    f("a", 'b') ➞ "ab"
+    f(0, 0) -> 0
+    f(5, 5) ==> 10
+    f(1, 1)   # returns 2
+    f(3, 3) should return 6.
+    f(x, y) == f(y, x)
+    For a = 7 the output should be 8.
+    is_x(1) == true
+    """
+    got = parse_examples(doc, "f")
+    assert got == [
+        Example("f(1, 2)", "3"),
+        Example("f(2, 2)", "4"),
+        Example("f(\"a\", 'b')", '"ab"'),
+        Example("f(0, 0)", "0"),
+        Example("f(5, 5)", "10"),
+        Example("f(1, 1)", "2"),
+        Example("f(3, 3)", "6"),
+        Example("f(7)", "8"),
+    ]
+    assert parse_examples("is_x(1) == true", "is_x") == [Example("is_x(1)", "True")]
+
+
+def test_function_at_end_finds_the_last_definition() -> None:
+    name, doc = function_at_end("import os\n\ndef helper():\n    pass\n\n" + PREFIX)
+    assert name == "add_one"
+    assert "add_one([0])" in doc
+
+
+@dataclass
+class ScriptedService:
+    """Returns the given bodies in order, with the given confidences (a stand-in for the
+    model, so the ranking is checked exactly)."""
+
+    bodies: list[tuple[str, float]]
+    calls: list = field(default_factory=list)
+
+    def complete(self, request):  # noqa: ANN001, ANN201
+        self.calls.append(request)
+        text, conf = self.bodies[len(self.calls) - 1]
+        import math
+
+        tok = TokenEvent(0, text, math.log(conf))
+        return CompletionResult(text, [tok], "", [], ModelInfo("m", "", "", 0), Timings())
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return Sandbox(timeout=5)
+
+
+def test_keeps_the_candidate_that_passes_the_examples(sandbox: Sandbox) -> None:
+    svc = ScriptedService(
+        [
+            ("    return xs", 0.9),  # the confident greedy answer is wrong
+            ("    return [x + 2 for x in xs]", 0.8),
+            ("    return [x + 1 for x in xs]", 0.3),  # right, though less confident
+            ("    return []", 0.95),
+        ]
+    )
+    w = write_function(svc, PREFIX, candidates=4, sandbox=sandbox)  # type: ignore[arg-type]
+    assert w.text == "    return [x + 1 for x in xs]"
+    assert w.passes_examples and w.reason == "examples"
+    assert len(svc.calls) == 3  # stopped at the first candidate passing every example
+    assert svc.calls[0].temperature == 0.0 and svc.calls[1].temperature > 0
+    assert svc.calls[1].seed != svc.calls[2].seed
+
+
+def test_without_examples_the_most_confident_runnable_candidate_wins(sandbox: Sandbox) -> None:
+    prefix = 'def answer():\n    """The answer."""\n'
+    svc = ScriptedService([("    return (", 0.99), ("    return 41", 0.5), ("    return 42", 0.7)])
+    w = write_function(svc, prefix, candidates=3, sandbox=sandbox)  # type: ignore[arg-type]
+    assert w.text == "    return 42"
+    assert w.reason == "confidence" and not w.examples
+
+
+def test_hostile_candidates_are_contained(sandbox: Sandbox) -> None:
+    svc = ScriptedService(
+        [
+            ("    while True:\n        pass", 0.9),
+            ("    import os\n    os.system('rm -rf /')\n    return xs", 0.9),
+            ("    return [x + 1 for x in xs]", 0.1),
+        ]
+    )
+    w = write_function(svc, PREFIX, candidates=3, sandbox=sandbox, timeout=2)  # type: ignore[arg-type]
+    assert w.chosen == 2
+    assert w.candidates[0].error == "timeout"
+
+
+@pytest.mark.slow
+def test_real_model_writes_a_function_that_passes_its_examples(service) -> None:  # noqa: ANN001
+    prefix = (
+        "def add(a: int, b: int) -> int:\n"
+        '    """Return the sum of a and b.\n'
+        "    >>> add(2, 3)\n    5\n"
+        "    >>> add(-1, 1)\n    0\n"
+        '    """\n'
+    )
+    w = write_function(service, prefix, candidates=4, max_tokens=64)
+    assert w.passes_examples, [c.text for c in w.candidates]
+    assert w.candidates[w.chosen].result is not None
