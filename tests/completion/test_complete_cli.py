@@ -62,7 +62,15 @@ def test_plain_output_is_the_suggestion_only(sample: Path) -> None:
 @pytest.mark.slow
 def test_document_from_stdin_with_language() -> None:
     proc = run(
-        "complete", "-", "--language", "python", "--line", "5", "--column", "5", "--json",
+        "complete",
+        "-",
+        "--language",
+        "python",
+        "--line",
+        "5",
+        "--column",
+        "5",
+        "--json",
         stdin=SAMPLE,
     )
     assert proc.returncode == 0, proc.stderr

@@ -31,7 +31,7 @@ def healing_split(prefix: str) -> tuple[str, str]:
         return prefix, ""
     start = m.start()
     # a partial word right after indentation: take the indentation and newline too
-    if prefix[start:start + 1] not in ("\n", " ", "\t"):
+    if prefix[start : start + 1] not in ("\n", " ", "\t"):
         ws = re.search(r"\n[ \t]*\Z", prefix[:start])
         if ws is not None:
             start = ws.start()

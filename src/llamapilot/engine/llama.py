@@ -255,7 +255,7 @@ class LlamaCppBackend:
                     break
                 piece = self._piece(token, special=False)
                 if forced:
-                    forced = forced[len(piece):] if len(piece) < len(forced) else b""
+                    forced = forced[len(piece) :] if len(piece) < len(forced) else b""
                 piece_text = decoder.decode(piece)
                 text += piece_text
                 stats.n_predicted += 1
@@ -280,8 +280,9 @@ class LlamaCppBackend:
         idx = np.argpartition(logprobs, -n)[-n:]
         idx = idx[np.argsort(-logprobs[idx])]
         return tuple(
-            TopLogprob(self._piece(int(i), special=True).decode("utf-8", "replace"),
-                       float(logprobs[i]))
+            TopLogprob(
+                self._piece(int(i), special=True).decode("utf-8", "replace"), float(logprobs[i])
+            )
             for i in idx
         )
 

@@ -55,9 +55,7 @@ class Vocabulary:
     def __init__(self, pieces: Sequence[bytes], special: set[int]) -> None:
         self.pieces = list(pieces)
         self.special = special
-        order = sorted(
-            (p, i) for i, p in enumerate(self.pieces) if p and i not in special
-        )
+        order = sorted((p, i) for i, p in enumerate(self.pieces) if p and i not in special)
         self._sorted = [p for p, _ in order]
         self._ids = [i for _, i in order]
         self._by_piece: dict[bytes, list[int]] = {}
