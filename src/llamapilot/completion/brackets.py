@@ -183,13 +183,13 @@ class Opener:
 
 
 def indent_width(line: str) -> int:
-    """Indentation width of ``line`` (a tab counts 4)."""
+    """Indentation width of ``line``, tabs to the next multiple of 8 (files mixing both)."""
     width = 0
     for ch in line:
         if ch == " ":
             width += 1
         elif ch == "\t":
-            width += 4
+            width += 8 - width % 8
         else:
             break
     return width
@@ -221,9 +221,11 @@ def closed_by_suffix(
 
     Closers are matched from the innermost opener outwards, except that a closer starting
     its line (``}`` of a function) skips openers on lines indented deeper than it: those
-    (an ``if {`` just typed) are left for the suggestion to close. ``cursor_indent`` is
-    the cursor's line before it when only blanks, else None (the suffix's first line then
-    does not start a line).
+    (an ``if {`` just typed) are left for the suggestion to close. A closer of another
+    kind than the opener it meets (``}`` meeting ``if (``) closes the nearest outer opener
+    of its kind, or else something the suggestion will open. ``cursor_indent`` is the
+    cursor's line before it when only blanks, else None (the suffix's first line then does
+    not start a line).
     """
     closed: set[int] = set()
     depth = 0
@@ -244,8 +246,12 @@ def closed_by_suffix(
             width = indent_width(head)
             while depth < len(open_before) and open_before[-1 - depth].indent > width:
                 depth += 1
-        closed.add(depth)
-        depth += 1
+        match = depth
+        while match < len(open_before) and open_before[-1 - match].char != OPENER_OF[b.char]:
+            match += 1
+        if match < len(open_before) or depth >= len(open_before):
+            closed.add(match)
+            depth = match + 1
     return frozenset(closed)
 
 
@@ -271,8 +277,15 @@ class BracketBalance:
         )
 
     def feed(self, brackets: list[Bracket], line: int) -> int | None:
-        """Apply one line's brackets; return the column of the first over-closing one."""
-        for b in brackets:
+        """Apply one line's brackets; return the column of the first over-closing one.
+
+        ``} else {`` closes an opener from before the cursor and opens one of the same
+        kind: the new one takes its place (closed by the suffix if the old one was).
+        """
+        reopened: int | None = None
+        for i, b in enumerate(brackets):
+            if i == reopened:
+                continue
             if b.char in OPENERS:
                 self.new_open.append((b.char, line, b.index))
                 continue
@@ -283,10 +296,34 @@ class BracketBalance:
                 continue
             depth = self.closed_before
             if depth in self.closed_after:
-                return b.index
+                reopened = _reopening(brackets, i)
+                if reopened is None:
+                    return b.index
+                continue
             if depth < len(self.open_before):
                 opener = self.open_before[-1 - depth]
                 if opener.char != OPENER_OF[b.char]:
                     return b.index
             self.closed_before += 1
         return None
+
+
+def _reopening(brackets: list[Bracket], i: int) -> int | None:
+    """Index of the opener that reopens what ``brackets[i]`` closes (``} else {``), if any.
+
+    It must be of the same kind and left open at the end of the line. Only braces reopen.
+    """
+    if brackets[i].char != "}":
+        return None
+    stack: list[int] = []
+    for j in range(i + 1, len(brackets)):
+        char = brackets[j].char
+        if char in OPENERS:
+            stack.append(j)
+        elif stack and brackets[stack[-1]].char == OPENER_OF[char]:
+            stack.pop()
+        else:
+            return None
+    if len(stack) == 1 and brackets[stack[0]].char == OPENER_OF[brackets[i].char]:
+        return stack[0]
+    return None

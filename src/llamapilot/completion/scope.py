@@ -121,20 +121,24 @@ def most_parseable(
 ) -> int | None:
     """Index of the candidate that leaves ``prefix + candidate + suffix`` with fewest errors.
 
-    Candidates are tried from the last (longest) to the first; ties go to the longer one,
-    and the first candidate without errors ends the search. None without a grammar.
+    The last (longest) candidate is kept when it parses, and also when the text around the
+    cursor does not parse by itself (a window that starts inside a string, unfinished code):
+    error counts then say nothing about the candidates. Otherwise candidates are tried from
+    the longest down; the first without errors wins, else the fewest errors (ties go to the
+    longer). None without a grammar.
     """
     if not candidates or not grammars.supports(language):
         return None
     before = _tail_lines(prefix, MAX_PREFIX_LINES)
     after = _head_lines(suffix, MAX_SUFFIX_LINES)
-    best_index: int | None = None
-    best_errors = 0
-    for index in range(len(candidates) - 1, -1, -1):
-        errors = grammars.error_count(language, before + candidates[index] + after)
-        if errors is None:
-            return None
-        if best_index is None or errors < best_errors:
+    last = len(candidates) - 1
+    best_errors = grammars.error_count(language, before + candidates[last] + after)
+    if not best_errors or grammars.error_count(language, before + after):
+        return last
+    best_index = last
+    for index in range(last - 1, -1, -1):
+        errors = grammars.error_count(language, before + candidates[index] + after) or 0
+        if errors < best_errors:
             best_index, best_errors = index, errors
         if errors == 0:
             break

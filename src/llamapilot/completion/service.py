@@ -19,6 +19,7 @@ from llamapilot.completion.postprocess import (
     decide_multiline,
     finalize,
 )
+from llamapilot.completion.scope import Grammars
 from llamapilot.completion.templates import (
     Prompt,
     PromptTemplate,
@@ -73,6 +74,7 @@ class CompletionService:
         self.context_providers: list[ContextProvider] = list(context_providers or [])
         self._lock = threading.Lock()
         self.cache = SuggestionCache()
+        self.grammars = Grammars()
         self.audit: Any = None
         """The audit sink recording this service's completions, if one is attached."""
         self._default_template = self._detect_template()
@@ -235,7 +237,7 @@ class CompletionService:
             cut = min((raw.find(s) for s in stops if s in raw), default=-1)
             if cut >= 0:
                 raw = raw[:cut]
-        text = finalize(raw, shape) if request.postprocess else raw
+        text = finalize(raw, shape, grammars=self.grammars) if request.postprocess else raw
         kept = _tokens_for_text(events, len(forced), raw, text)
         total_ms = (time.perf_counter() - t0) * 1000
         result = CompletionResult(
