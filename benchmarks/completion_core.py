@@ -50,6 +50,7 @@ def main() -> None:
         n_ctx=settings.n_ctx,
         n_batch=settings.n_batch,
         n_threads=args.threads,
+        n_threads_batch=args.threads,
         verbose=False,
     )
     tasks = nextline_tasks(args.package, args.n)

@@ -27,7 +27,7 @@ from benchmarks.tasks import nextline_tasks
 from llamapilot.completion.service import CompletionService
 from llamapilot.completion.types import CompletionRequest
 from llamapilot.config import Settings
-from llamapilot.context.retrieval import attach_workspace_index
+from llamapilot.context.retrieval import RetrievalConfig, attach_workspace_index
 from llamapilot.index.workspace import WorkspaceIndex
 
 
@@ -51,6 +51,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=48)
     ap.add_argument("--json", help="write per-task records and the summary here")
+    ap.add_argument(
+        "--best-first", action="store_true", help="order snippets best first (default: last)"
+    )
     ap.add_argument(
         "--baseline-cache",
         help="JSON file of no-retrieval results to reuse (and fill): the baseline does not "
@@ -96,7 +99,9 @@ def main() -> None:
 
         settings = Settings(n_threads=args.threads, audit=False, data_dir=tmp / "data")
         service = CompletionService.from_settings(settings)
-        ctx = attach_workspace_index(service, ws)
+        ctx = attach_workspace_index(
+            service, ws, config=RetrievalConfig(best_last=not args.best_first)
+        )
         providers = list(service.context_providers)
         retriever = ctx.retriever_for(ws)
         assert retriever is not None

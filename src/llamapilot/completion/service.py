@@ -41,7 +41,8 @@ tokenizing; the exact count is checked after rendering."""
 ResultSink = Callable[[CompletionRequest, CompletionResult], None]
 """Called with every finished completion (the audit log is one)."""
 ContextProvider = Callable[[CompletionRequest], list[Snippet]]
-"""Returns snippets from elsewhere (e.g. the workspace index) for a request, best first."""
+"""Returns snippets from elsewhere (e.g. the workspace index) for a request, best last
+(nearest the code in the prompt)."""
 
 
 @dataclass(frozen=True)
@@ -75,18 +76,23 @@ class CompletionService:
         self._lock = threading.Lock()
         self.cache = SuggestionCache()
         self.grammars = Grammars()
+        self.workspace: Any = None
+        """The workspace-index context provider, if one is attached."""
         self.audit: Any = None
         """The audit sink recording this service's completions, if one is attached."""
         self._default_template = self._detect_template()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CompletionService:
-        """Load the configured backend, and record completions in the audit log unless
-        ``settings.audit`` is off."""
+        """Load the configured backend; give it repository context from the workspace index
+        of each request's file (when one was built with ``llamapilot index``); record
+        completions in the audit log unless ``settings.audit`` is off."""
         from llamapilot.audit import attach_audit
+        from llamapilot.context.retrieval import attach_workspace_index
         from llamapilot.engine.registry import load_backend
 
         service = cls(load_backend(settings), settings)
+        service.workspace = attach_workspace_index(service)
         service.audit = attach_audit(service, settings)
         return service
 
@@ -146,7 +152,7 @@ class CompletionService:
                 break
             # too long: shrink what can shrink, else give up with a clear error
             if snippets:
-                snippets = snippets[:-1]
+                snippets = snippets[1:]  # the best snippet comes last, nearest the code
             elif prefix_chars > 64 or suffix_chars > 64:
                 prefix_chars //= 2
                 suffix_chars //= 2
@@ -264,15 +270,15 @@ class CompletionService:
 
 
 def _fit_snippets(snippets: list[Snippet], budget_chars: int) -> list[Snippet]:
-    """Keep snippets in order while they fit the budget."""
+    """Keep the snippets that fit the budget, the last (best) ones first, in their order."""
     out: list[Snippet] = []
     used = 0
-    for s in snippets:
+    for s in reversed(snippets):
         if used + len(s.text) > budget_chars:
             continue
         out.append(s)
         used += len(s.text)
-    return out
+    return out[::-1]
 
 
 def _tokens_for_text(

@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ANCHOR_LINES = 16
+TOP_LEVEL_SEARCH = 48
+
+
+def _top_level(line: str) -> bool:
+    """A line that starts a top-level statement: no indentation, not a closer or string."""
+    return bool(line) and (line[0].isalpha() or line[0] in "@_#")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,12 @@ def make_window(
         anchored = -(-(first_line + drop) // ANCHOR_LINES) * ANCHOR_LINES - first_line
         if anchored < len(lines) - 1:
             drop = anchored
+        # start at a top-level line when one is near, so the window does not open in the
+        # middle of a string or a block (which confuses both the model and the parser)
+        for j in range(drop, min(drop + TOP_LEVEL_SEARCH, len(lines) - 1)):
+            if _top_level(lines[j]):
+                drop = j
+                break
     kept = "\n".join(lines[drop:])
     if len(kept) > prefix_chars:  # a single huge line: keep its tail
         kept = kept[-prefix_chars:]

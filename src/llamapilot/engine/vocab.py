@@ -72,9 +72,12 @@ class Vocabulary:
         for k in range(1, len(remaining) + 1):
             ids += self._by_piece.get(remaining[:k], ())
         lo = bisect.bisect_left(self._sorted, remaining)
-        hi = lo
-        n = len(self._sorted)
-        while hi < n and self._sorted[hi].startswith(remaining):
-            hi += 1
+        if remaining and remaining[-1] < 0xFF:  # every piece starting with it sorts below
+            upper = remaining[:-1] + bytes([remaining[-1] + 1])
+            hi = bisect.bisect_left(self._sorted, upper, lo)
+        else:
+            hi = lo
+            while hi < len(self._sorted) and self._sorted[hi].startswith(remaining):
+                hi += 1
         ids += self._ids[lo:hi]
         return np.unique(np.asarray(ids, dtype=np.int64))
