@@ -306,3 +306,31 @@ async def test_a_model_that_does_not_load_is_reported(start_server, tmp_path) ->
         await wait(client.text_document_inline_completion_async(inline_params(uri, 1, 0)))
     assert failed.value.code == types.LSPErrorCodes.RequestFailed
     assert "missing.gguf" in failed.value.message
+
+
+@pytest.mark.slow
+async def test_saving_a_file_updates_the_workspace_index(start_server, tmp_path) -> None:
+    from llamapilot.index.workspace import WorkspaceIndex, index_db_path
+
+    util = tmp_path / "util.py"
+    util.write_text("def old_name():\n    return 1\n")
+    built = WorkspaceIndex(tmp_path)
+    built.build(progress=False)
+    built.close()
+    client = await start_server({"maxTokens": 4})
+    uri = util.as_uri()
+    open_doc(client, uri, util.read_text())
+    await wait(client.text_document_inline_completion_async(inline_params(uri, 1, 4)))
+    util.write_text("def fresh_name():\n    return 2\n")
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    logged = await wait(client.wait_for_notification(types.WINDOW_LOG_MESSAGE))
+    while "re-indexed" not in logged.message:  # other log lines may come first
+        logged = await wait(client.wait_for_notification(types.WINDOW_LOG_MESSAGE))
+    assert str(util) in logged.message
+    index = WorkspaceIndex.open(index_db_path(tmp_path))
+    try:
+        assert [d.name for d in index.definitions(["fresh_name", "old_name"])] == ["fresh_name"]
+    finally:
+        index.close()

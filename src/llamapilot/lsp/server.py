@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from typing import Any, BinaryIO
 
 from lsprotocol import types
+from pygls import uris
 from pygls.exceptions import (
     JsonRpcContentModified,
     JsonRpcException,
@@ -264,6 +265,28 @@ def create_server(engine: Engine | None = None) -> LlamapilotServer:
             ls.store.change(doc.uri, [_change(c) for c in params.content_changes], doc.version)
         except InputError as exc:
             logger.warning("didChange for %s ignored: %s", doc.uri, exc)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+    async def did_save(ls: LlamapilotServer, params: types.DidSaveTextDocumentParams) -> None:
+        """Keep the workspace index (if the file's workspace has one) up to date."""
+        path = uris.to_fs_path(params.text_document.uri)
+        if not path:
+            return
+
+        def update() -> bool:
+            try:
+                workspace = getattr(ls.engine.service(), "workspace", None)
+                return workspace is not None and workspace.update_file(path)
+            except Exception as exc:  # the index is an aid: never fail the editor for it
+                logger.warning("index update for %s failed: %s", path, exc)
+                return False
+
+        if await asyncio.get_running_loop().run_in_executor(None, update):
+            ls.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Log, message=f"llamapilot: re-indexed {path}"
+                )
+            )
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LlamapilotServer, params: types.DidCloseTextDocumentParams) -> None:
