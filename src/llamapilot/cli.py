@@ -27,6 +27,17 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def positive_int(value: str) -> int:
+    """argparse type: a whole number of 1 or more, with a one-line error otherwise."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad option in one line with exit code 2."""
 

@@ -9,17 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 from llamapilot.audit.store import AuditLog, AuditRecord, audit_path
+from llamapilot.cli import positive_int
 from llamapilot.errors import InputError
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
-    return n
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,12 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     log_sub = p.add_subparsers(dest="log_command", metavar="SUBCOMMAND", parser_class=type(p))
 
     ls = log_sub.add_parser("list", help="list the newest logged completions")
-    ls.add_argument("-n", type=_positive, default=20, help="how many (default 20)")
+    ls.add_argument("-n", type=positive_int, default=20, help="how many (default 20)")
     ls.add_argument("--json", action="store_true", help="print a JSON array of full records")
     ls.set_defaults(handler=run_list)
 
     show = log_sub.add_parser("show", help="show one logged completion in full")
-    show.add_argument("id", type=_positive, help="record id (from 'llamapilot log list')")
+    show.add_argument("id", type=positive_int, help="record id (from 'llamapilot log list')")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     show.set_defaults(handler=run_show)
 

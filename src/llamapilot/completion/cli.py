@@ -7,18 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from llamapilot.cli import positive_int
 from llamapilot.completion.types import CompletionRequest
 from llamapilot.errors import InputError
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
-    return n
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,11 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "them). The text of FILE from the cursor on is the suffix.",
     )
     p.add_argument("file", help="the document; '-' reads it from standard input")
-    p.add_argument("--line", "-l", type=_positive, required=True, help="1-based line")
-    p.add_argument("--column", "-c", type=_positive, required=True, help="1-based column")
+    p.add_argument("--line", "-l", type=positive_int, required=True, help="1-based line")
+    p.add_argument("--column", "-c", type=positive_int, required=True, help="1-based column")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--model", help="GGUF model file (default: the embedded model)")
-    p.add_argument("--max-tokens", type=_positive, help="most tokens to generate")
+    p.add_argument("--max-tokens", type=positive_int, help="most tokens to generate")
     p.add_argument("--language", help="language of the document (default: from the file name)")
     p.add_argument("--template", help="prompt template name (default: detected from the model)")
     lines = p.add_mutually_exclusive_group()
