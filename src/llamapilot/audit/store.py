@@ -24,6 +24,7 @@ from llamapilot.config import Settings
 from llamapilot.errors import InputError, LlamapilotError
 from llamapilot.languages import language_from_path, normalize_language
 from llamapilot.redact import REDACTED, apply_spans, merge_spans, secret_spans
+from llamapilot.sqlite_wal import enable_wal
 
 FILE_NAME = "audit.db"
 BUSY_TIMEOUT_S = 30.0
@@ -157,7 +158,7 @@ class AuditLog:
                 str(self.path), timeout=busy_timeout, isolation_level=None,
                 check_same_thread=False,
             )  # fmt: skip
-            self._db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(self._db, busy_timeout)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA secure_delete=ON")
             migrate(self._db)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from llamapilot.errors import LlamapilotError
+from llamapilot.sqlite_wal import enable_wal
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -89,16 +90,7 @@ class IndexStore:
             raise IndexStoreError(f"cannot open the index {self.db_path}: {exc}") from None
 
     def _set_wal(self) -> None:
-        # Switching to WAL needs a moment without other connections; retry under the timeout.
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        while True:
-            try:
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        enable_wal(self.conn, BUSY_TIMEOUT_MS / 1000)
 
     def _applied(self) -> set[str]:
         try:
