@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-REDACTED = "<redacted>"
+from llamapilot.redact import PRIVATE_KEY, REDACTED
 
 SECRET_FILE_NAMES = re.compile(
     r"^(\.env(\..*)?|.*\.env|\.envrc|id_(rsa|dsa|ecdsa|ed25519)(\.pub)?|.*\.(pem|key|p12|pfx|jks|"
@@ -20,11 +20,6 @@ SECRET_FILE_NAMES = re.compile(
 )
 SECRET_DIRS = frozenset({".ssh", ".aws", ".gnupg", ".docker", ".kube", ".azure"})
 
-PRIVATE_KEY = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY"
-    r"( BLOCK)?-----|\Z)",
-    re.DOTALL,
-)
 _TOKENS = [
     r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",  # AWS access key id
     r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",  # GitHub tokens
