@@ -19,6 +19,7 @@ from llamapilot.completion.postprocess import (
     decide_multiline,
     finalize,
 )
+from llamapilot.completion.repetition import looping
 from llamapilot.completion.scope import Grammars
 from llamapilot.completion.templates import (
     Prompt,
@@ -217,6 +218,8 @@ class CompletionService:
             text = generated[len(forced) :]
             if stops and any(s in text for s in stops):
                 return True
+            if looping(text) >= 0:
+                return True
             return detector(text) if detector is not None else False
 
         params = GenerationParams(
@@ -243,6 +246,9 @@ class CompletionService:
             cut = min((raw.find(s) for s in stops if s in raw), default=-1)
             if cut >= 0:
                 raw = raw[:cut]
+        loop = looping(raw)
+        if loop >= 0:
+            raw = raw[:loop]
         text = finalize(raw, shape, grammars=self.grammars) if request.postprocess else raw
         kept = _tokens_for_text(events, len(forced), raw, text)
         total_ms = (time.perf_counter() - t0) * 1000
