@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from llamapilot.audit.store import AuditLog, AuditLogError
 from llamapilot.completion.types import CompletionRequest, CompletionResult
-from llamapilot.config import Settings
 
 if TYPE_CHECKING:
     from llamapilot.completion.service import CompletionService
+    from llamapilot.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,15 +16,17 @@ import threading
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llamapilot.audit.migrations import applied, migrate
 from llamapilot.completion.types import CompletionRequest, CompletionResult
-from llamapilot.config import Settings
 from llamapilot.errors import InputError, LlamapilotError
 from llamapilot.languages import language_from_path, normalize_language
 from llamapilot.redact import REDACTED, apply_spans, merge_spans, secret_spans
 from llamapilot.sqlite_wal import enable_wal
+
+if TYPE_CHECKING:
+    from llamapilot.config import Settings
 
 FILE_NAME = "audit.db"
 BUSY_TIMEOUT_S = 30.0

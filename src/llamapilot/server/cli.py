@@ -6,10 +6,12 @@ import argparse
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from llamapilot.config import Settings
 from llamapilot.errors import InputError
-from llamapilot.server.security import is_loopback
+
+if TYPE_CHECKING:
+    from llamapilot.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_bind(settings: Settings) -> None:
     """Refuse a non-loopback address without an API key."""
+    from llamapilot.server.security import is_loopback
+
     if not is_loopback(settings.host) and not settings.api_key:
         raise InputError(
             f"refusing to listen on {settings.host} without an API key: anyone who can reach "
