@@ -2,15 +2,14 @@
 
 ``attach_audit(service, settings)`` opens the log (unless ``settings.audit`` is off) and
 appends a sink that records every completion. Front ends that report acceptance get the
-record id of a result with :meth:`AuditSink.record_id` (or ``result.audit_id`` if the result
-type has that field) and pass it to ``sink.log.set_outcome``.
+record id of a result as ``result.audit_id`` and pass it (or the result) to
+:meth:`AuditSink.set_outcome`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from typing import TYPE_CHECKING
 
 from llamapilot.audit.store import AuditLog, AuditLogError
@@ -32,7 +31,6 @@ class AuditSink:
 
     def __init__(self, audit: AuditLog) -> None:
         self.log = audit
-        self._ids: dict[int, int] = {}
         self._lock = threading.Lock()
         self.failures = 0
 
@@ -44,21 +42,12 @@ class AuditSink:
                 self.failures += 1
             log.warning("%s", exc)
             return
-        if hasattr(result, "audit_id"):
-            result.audit_id = rid  # type: ignore[attr-defined]
-        key = id(result)
-        with self._lock:
-            self._ids[key] = rid
-        weakref.finalize(result, self._forget, key)
+        result.audit_id = rid
 
-    def _forget(self, key: int) -> None:
-        with self._lock:
-            self._ids.pop(key, None)
-
-    def record_id(self, result: CompletionResult) -> int | None:
+    @staticmethod
+    def record_id(result: CompletionResult) -> int | None:
         """The audit record id of ``result`` (None if it was not recorded)."""
-        with self._lock:
-            return self._ids.get(id(result))
+        return result.audit_id
 
     def set_outcome(self, result_or_id: CompletionResult | int, outcome: str | None) -> bool:
         """Mark a result (or record id) ``"accepted"`` or ``"rejected"``."""
