@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("fastapi", "starlette", "pygls", "llama_cpp", "pydantic_settings")
+HEAVY = ("fastapi", "starlette", "pygls", "llama_cpp", "pydantic_settings", "jinja2")
 
 
 def test_help_lists_every_front_end_without_importing_them() -> None:

@@ -16,6 +16,9 @@ from llamapilot.completion.types import CompletionResult, Timings
 from llamapilot.engine.base import ModelInfo, TokenEvent
 from llamapilot.evals.sandbox import Sandbox
 
+CONTINUE = ("continue",)
+"""The scripted stand-in only continues files; the ``ask`` strategy is tested on the model."""
+
 PREFIX = '''def add_one(xs: list) -> list:
     """Add one to every number.
     >>> add_one([1, 2])
@@ -92,7 +95,7 @@ def test_keeps_the_candidate_that_passes_the_examples(sandbox: Sandbox) -> None:
             ("    return []", 0.95),
         ]
     )
-    w = write_function(svc, PREFIX, candidates=4, sandbox=sandbox)  # type: ignore[arg-type]
+    w = write_function(svc, PREFIX, candidates=4, strategies=CONTINUE, sandbox=sandbox)  # type: ignore[arg-type]
     assert w.text == "    return [x + 1 for x in xs]"
     assert w.passes_examples and w.reason == "examples"
     assert len(svc.calls) == 3  # stopped at the first candidate passing every example
@@ -103,7 +106,7 @@ def test_keeps_the_candidate_that_passes_the_examples(sandbox: Sandbox) -> None:
 def test_without_examples_the_most_confident_runnable_candidate_wins(sandbox: Sandbox) -> None:
     prefix = 'def answer():\n    """The answer."""\n'
     svc = ScriptedService([("    return (", 0.99), ("    return 41", 0.5), ("    return 42", 0.7)])
-    w = write_function(svc, prefix, candidates=3, sandbox=sandbox)  # type: ignore[arg-type]
+    w = write_function(svc, prefix, candidates=3, strategies=CONTINUE, sandbox=sandbox)  # type: ignore[arg-type]
     assert w.text == "    return 42"
     assert w.reason == "confidence" and not w.examples
 
@@ -116,7 +119,7 @@ def test_hostile_candidates_are_contained(sandbox: Sandbox) -> None:
             ("    return [x + 1 for x in xs]", 0.1),
         ]
     )
-    w = write_function(svc, PREFIX, candidates=3, sandbox=sandbox, timeout=2)  # type: ignore[arg-type]
+    w = write_function(svc, PREFIX, candidates=3, strategies=CONTINUE, sandbox=sandbox, timeout=2)  # type: ignore[arg-type]
     assert w.chosen == 2
     assert w.candidates[0].error == "timeout"
 
@@ -133,3 +136,23 @@ def test_real_model_writes_a_function_that_passes_its_examples(service) -> None:
     w = write_function(service, prefix, candidates=4, max_tokens=64)
     assert w.passes_examples, [c.text for c in w.candidates]
     assert w.candidates[w.chosen].result is not None
+    assert [c.strategy for c in w.candidates][:2] == ["ask", "continue"][: len(w.candidates)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["ask", "continue"])
+def test_each_strategy_gives_a_body_that_runs_after_the_docstring(service, strategy) -> None:  # noqa: ANN001
+    prefix = (
+        "def is_even(n: int) -> bool:\n"
+        '    """Whether n is even.\n'
+        "    >>> is_even(4)\n    True\n"
+        "    >>> is_even(7)\n    False\n"
+        '    """\n'
+    )
+    w = write_function(service, prefix, candidates=3, strategies=(strategy,), max_tokens=96)
+    chosen = w.candidates[w.chosen]
+    assert chosen.strategy == strategy
+    assert w.passes_examples, [c.text for c in w.candidates]
+    namespace: dict = {}
+    exec(compile(prefix + w.text + "\n", "<written>", "exec"), namespace)
+    assert namespace["is_even"](10) is True and namespace["is_even"](3) is False

@@ -1,5 +1,2 @@
-"""Chat: conversations rendered with the model's own chat template."""
-
-from llamapilot.chat.template import ChatMessage, ChatTemplate
-
-__all__ = ["ChatMessage", "ChatTemplate"]
+"""Chat: conversations rendered with the model's own chat template (``chat.template``)
+and answers to them through the completion service (``chat.ask``)."""

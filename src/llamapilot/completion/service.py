@@ -9,7 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from llamapilot.completion.boundary import healing_split
 from llamapilot.completion.cache import SuggestionCache
@@ -34,6 +35,9 @@ from llamapilot.context.window import make_window
 from llamapilot.engine.base import Backend, GenerationParams, PromptStats, TokenEvent
 from llamapilot.errors import ContextLengthExceededError
 from llamapilot.languages import language_from_path, normalize_language
+
+if TYPE_CHECKING:
+    from llamapilot.chat.template import ChatTemplate
 
 CHARS_PER_TOKEN = 3.2
 """A conservative estimate of characters per token in code, to size windows before
@@ -74,7 +78,8 @@ class CompletionService:
         self.templates = templates or TemplateRegistry.load()
         self.sinks: list[ResultSink] = list(sinks or [])
         self.context_providers: list[ContextProvider] = list(context_providers or [])
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        """Held while the backend generates: one generation at a time."""
         self.cache = SuggestionCache()
         self.grammars = Grammars()
         self.workspace: Any = None
@@ -111,6 +116,13 @@ class CompletionService:
     @property
     def template(self) -> PromptTemplate:
         return self._default_template
+
+    @cached_property
+    def chat_template(self) -> ChatTemplate:
+        """The model's own chat template (ChatML when the model file has none)."""
+        from llamapilot.chat.template import ChatTemplate
+
+        return ChatTemplate.for_model(self.backend.info, self.backend.token_text)
 
     # --- pipeline -----------------------------------------------------------------------
     def prepare(self, request: CompletionRequest) -> PreparedPrompt:
@@ -233,7 +245,7 @@ class CompletionService:
         )
         stats = PromptStats()
         events: list[TokenEvent] = []
-        with self._lock:
+        with self.lock:
             for ev in self.backend.generate(
                 prepared.tokens, params, should_stop=should_stop, cancel=cancel, stats=stats
             ):

@@ -1,7 +1,12 @@
 """Write a function's body from its signature and docstring, checked against its examples.
 
 A small model's single greedy answer is often wrong, but among a handful of sampled answers
-one is often right — and the docstring usually says how to tell: ``>>> f(2)`` followed by
+one is often right. Candidates come from two strategies taken in turn: ``ask`` puts the
+function to the model in its chat template and asks for the code (an instruct model's best
+mode; the answer's function becomes the body, see :mod:`llamapilot.completion.function_body`),
+``continue`` lets the completion pipeline continue the file after the docstring (the
+editor's own path). The first of each is greedy, the rest sampled. The docstring usually
+says how to tell a right one: ``>>> f(2)`` followed by
 ``4``, or ``f(2) == 4``, ``f(2) ➞ 4``, ``f(2) -> 4``, ``f(2) # returns 4``. Candidates are run
 against those examples in the sandbox and the one passing most is kept; ties, and docstrings
 without examples, go to the candidate the model was most confident about (the mean
@@ -17,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from llamapilot.chat.ask import ChatReply, ask, closed_fences, code_blocks
+from llamapilot.completion.function_body import body_from_answer
 from llamapilot.completion.types import CompletionRequest, CompletionResult
 from llamapilot.errors import InputError
 
@@ -40,16 +47,23 @@ class Example:
     expected: str
 
 
+STRATEGIES: tuple[str, ...] = ("ask", "continue")
+ASK_INSTRUCTION = "Complete the following Python function. Answer with the code only.\n\n"
+ASK_CONTEXT_CHARS = 4000
+"""Up to this much of the file goes into the question (more: its imports and the function)."""
+
+
 @dataclass
 class Candidate:
     text: str
     confidence: float
+    strategy: str = "continue"
     passed: int = 0
     """Docstring examples this candidate passes."""
     runs: bool = False
     """The function defines (and its examples run) without a syntax error or crash."""
     error: str = ""
-    result: CompletionResult | None = field(default=None, repr=False)
+    result: CompletionResult | ChatReply | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -242,15 +256,75 @@ def score_candidate(
     )
 
 
+def question(prefix: str) -> str:
+    """What ``ask`` asks: the file (or its imports and the last function) in a code block."""
+    code = prefix
+    if len(code) > ASK_CONTEXT_CHARS:
+        imports = [
+            ln for ln in prefix.split("\n") if ln.startswith(("import ", "from ")) and ln.strip()
+        ]
+        m = list(_DEF.finditer(prefix))[-1]
+        start = prefix.rfind("\n", 0, m.start()) + 1
+        code = "\n".join(imports) + "\n\n\n" + prefix[start:]
+    return f"{ASK_INSTRUCTION}```python\n{code.rstrip()}\n```"
+
+
+def draft(
+    service: CompletionService,
+    prefix: str,
+    name: str,
+    strategy: str,
+    *,
+    temperature: float,
+    top_p: float,
+    seed: int | None,
+    max_tokens: int,
+) -> Candidate:
+    """One candidate body by ``strategy`` (see the module docstring)."""
+    if strategy == "ask":
+        from llamapilot.chat.template import ChatMessage
+
+        reply = ask(
+            service,
+            [ChatMessage("user", question(prefix))],
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            should_stop=lambda text: closed_fences(text) >= 1,
+        )
+        blocks = code_blocks(reply.text) or [reply.text]
+        body = body_from_answer(max(blocks, key=len), name, prefix)
+        return Candidate(body or "", reply.confidence, "ask", result=reply)
+    if strategy == "continue":
+        request = CompletionRequest(
+            prefix=prefix,
+            language="python",
+            multiline=True,
+            max_tokens=max_tokens,
+            max_lines=200,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            stop=list(FUNCTION_STOPS),
+        )
+        result = service.complete(request)
+        return Candidate(result.text.rstrip(), result.confidence, "continue", result=result)
+    raise InputError(
+        f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})", param="strategies"
+    )
+
+
 def write_function(
     service: CompletionService,
     prefix: str,
     *,
     candidates: int = 8,
+    strategies: tuple[str, ...] = STRATEGIES,
     sandbox: Sandbox | None = None,
-    temperature: float = 0.6,
+    temperature: float = 0.7,
     top_p: float = 0.95,
-    max_tokens: int = 384,
+    max_tokens: int = 320,
     seed: int = 0,
     timeout: float = 5.0,
     stop_early: bool = True,
@@ -258,12 +332,15 @@ def write_function(
 ) -> WrittenFunction:
     """Write the body of the function whose signature and docstring end ``prefix``.
 
-    The first candidate is the greedy answer, the others are sampled with ``temperature``
-    and seeds ``seed+1, seed+2, ...``. With ``stop_early`` generation stops at the first
-    candidate that passes every example. ``sandbox`` defaults to a new :class:`Sandbox`.
+    Candidate ``i`` comes from ``strategies[i % len(strategies)]``; each strategy's first
+    candidate is greedy, later ones are sampled with ``temperature`` and seeds
+    ``seed+1, seed+2, ...``. With ``stop_early`` generation stops at the first candidate
+    that passes every example. ``sandbox`` defaults to a new :class:`Sandbox`.
     """
     if candidates < 1:
         raise InputError("candidates must be at least 1", param="candidates")
+    if not strategies:
+        raise InputError("at least one strategy is needed", param="strategies")
     if sandbox is None:
         from llamapilot.evals.sandbox import Sandbox
 
@@ -273,26 +350,25 @@ def write_function(
     made: list[Candidate] = []
     by_text: dict[str, Candidate] = {}
     for i in range(candidates):
-        request = CompletionRequest(
-            prefix=prefix,
-            language="python",
-            multiline=True,
+        greedy = i < len(strategies)
+        cand = draft(
+            service,
+            prefix,
+            name,
+            strategies[i % len(strategies)],
+            temperature=0.0 if greedy else temperature,
+            top_p=1.0 if greedy else top_p,
+            seed=None if greedy else seed + i,
             max_tokens=max_tokens,
-            max_lines=200,
-            temperature=0.0 if i == 0 else temperature,
-            top_p=1.0 if i == 0 else top_p,
-            seed=None if i == 0 else seed + i,
-            stop=list(FUNCTION_STOPS),
         )
-        result = service.complete(request)
-        text = result.text.rstrip()
-        cand = Candidate(text, result.confidence, result=result)
-        if text in by_text:  # same code as before: same score, no need to run it again
-            prev = by_text[text]
+        prev = by_text.get(cand.text)
+        if prev is not None:  # same code as before: same score, no need to run it again
             cand.passed, cand.runs, cand.error = prev.passed, prev.runs, prev.error
+        elif not cand.text.strip():
+            cand.error = "no code"
         else:
             score_candidate(sandbox, prefix, cand, examples, timeout)
-            by_text[text] = cand
+            by_text[cand.text] = cand
         made.append(cand)
         if on_candidate is not None:
             on_candidate(cand)

@@ -17,14 +17,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from llamapilot.chat.ask import code_blocks
+from llamapilot.completion.synthesis import ASK_INSTRUCTION
 from llamapilot.context.snippets import Snippet
 from llamapilot.errors import BackendError, InputError
 from llamapilot.evals.humaneval import STOP_SEQUENCES, Task, truncate_at_stops
 
 BACKENDS = ("pipeline", "bare", "bare-chat", "openai")
 
-CHAT_INSTRUCTION = "Complete the following Python function. Answer with the code only.\n\n"
-_FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)(?:```|$)", re.S)
+CHAT_INSTRUCTION = ASK_INSTRUCTION
+"""The bare-chat baseline asks what the pipeline's ``ask`` strategy asks."""
 
 
 @dataclass
@@ -52,7 +54,7 @@ class EvalBackend(Protocol):
 def completion_from_chat(task: Task, answer: str) -> str:
     """Turn a chat answer (a code block with the whole function) into text that runs after
     the prompt: the prompt's function gets a placeholder body, then the answer redefines it."""
-    blocks = _FENCE.findall(answer)
+    blocks = code_blocks(answer)
     code = max(blocks, key=len) if blocks else answer
     if re.search(rf"\bdef\s+{re.escape(task.entry_point)}\s*\(", code):
         return "    pass\n\n" + code
@@ -69,8 +71,8 @@ class PipelineBackend:
 
     service: Any
     candidates: int = 8
-    temperature: float = 0.6
-    max_tokens: int = 384
+    temperature: float = 0.7
+    max_tokens: int = 320
     sandbox: Any = None
     name: str = "pipeline"
 
@@ -106,6 +108,7 @@ class PipelineBackend:
                 "n_examples": len(w.examples),
                 "examples_passed": w.candidates[w.chosen].passed,
                 "chosen": w.chosen,
+                "strategy": w.candidates[w.chosen].strategy,
                 "confidence": round(w.candidates[w.chosen].confidence, 4),
             }
             out.append(Sample(w.text + "\n", meta))

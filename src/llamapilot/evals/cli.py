@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=8,
         help="pipeline: candidates checked against the docstring's examples",
     )
-    he.add_argument("--temperature", type=float, default=0.6, help="for samples after the first")
+    he.add_argument("--temperature", type=float, default=0.7, help="for samples after the first")
     he.add_argument("--seed", type=int, default=0)
     he.add_argument("--task", action="append", dest="tasks", help="only this task id")
     he.set_defaults(handler=run_humaneval)

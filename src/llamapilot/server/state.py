@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -65,10 +64,9 @@ class ServerState:
             )
         raise ServerBusyError("the model is loading", status=503, retry_after=1)
 
-    @cached_property
+    @property
     def chat_template(self) -> ChatTemplate:
-        backend = self.require().backend
-        return ChatTemplate.for_model(backend.info, backend.token_text)
+        return self.require().chat_template
 
     @property
     def model_id(self) -> str:

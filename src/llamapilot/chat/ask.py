@@ -1,0 +1,99 @@
+"""Asking the model in its own chat template, through the completion service.
+
+Used where an instruction beats a continuation — e.g. writing a function from its
+docstring, where a small instruct model answers far better when asked than when left to
+continue the file. The conversation is rendered with the model's chat template and
+generated on the service's backend, one request at a time like every completion.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llamapilot.completion.repetition import looping
+from llamapilot.engine.base import GenerationParams, PromptStats, TokenEvent
+from llamapilot.errors import InputError
+
+if TYPE_CHECKING:
+    from llamapilot.chat.template import ChatMessage
+    from llamapilot.completion.service import CompletionService
+
+_FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.S)
+
+
+@dataclass
+class ChatReply:
+    text: str
+    tokens: list[TokenEvent]
+    prompt: str
+    stop_reason: str
+
+    @property
+    def confidence(self) -> float:
+        """Geometric mean of the tokens' probabilities, 0..1 (0 for no tokens)."""
+        if not self.tokens:
+            return 0.0
+        return math.exp(sum(t.logprob for t in self.tokens) / len(self.tokens))
+
+
+def ask(
+    service: CompletionService,
+    messages: Sequence[ChatMessage],
+    *,
+    max_tokens: int = 256,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    seed: int | None = None,
+    n_top: int = 0,
+    should_stop: Callable[[str], bool] | None = None,
+) -> ChatReply:
+    """The assistant's answer to ``messages``. Generation also ends when the model loops
+    (see :mod:`llamapilot.completion.repetition`; the loop is cut from the answer) or
+    when ``should_stop(text so far)`` says so."""
+    if max_tokens < 1:
+        raise InputError("max_tokens must be at least 1", param="max_tokens")
+    template = service.chat_template
+    prompt = template.render(messages)
+    add_bos = not (template.bos_token and prompt.startswith(template.bos_token))
+    tokens = service.backend.tokenize(prompt, special=True, add_bos=add_bos)
+
+    def stop(text: str) -> bool:
+        return looping(text) >= 0 or (should_stop is not None and should_stop(text))
+
+    params = GenerationParams(
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+        n_top=n_top,
+        stop_tokens=template.stop_strings,
+    )
+    stats = PromptStats()
+    with service.lock:
+        events = list(service.backend.generate(tokens, params, should_stop=stop, stats=stats))
+    text = "".join(e.text for e in events)
+    loop = looping(text)
+    if loop >= 0:
+        text = text[:loop]
+        kept, used = [], 0
+        for e in events:
+            if used + len(e.text) > loop:
+                break
+            kept.append(e)
+            used += len(e.text)
+        events = kept
+    return ChatReply(text, events, prompt, stats.stop_reason)
+
+
+def code_blocks(text: str) -> list[str]:
+    """The contents of the fenced code blocks in ``text`` (an unclosed last one too)."""
+    return _FENCE.findall(text)
+
+
+def closed_fences(text: str) -> int:
+    """How many fenced blocks ``text`` has closed (a stop rule for "answer in one block")."""
+    return text.count("```") // 2
