@@ -157,14 +157,7 @@ class SecurityMiddleware:
                 await _deny(send, 400, "invalid Content-Length", "invalid_request_error", None)
                 return
             if too_big:
-                await _deny(
-                    send,
-                    413,
-                    self._too_big(),
-                    "invalid_request_error",
-                    "body_too_large",
-                    extra=cors,
-                )
+                await self._deny_too_big(send, cors)
                 return
 
         # Read the whole body first (it is bounded), so an oversized chunked body gets 413
@@ -177,14 +170,7 @@ class SecurityMiddleware:
                 return  # the client went away while sending
             body += message.get("body", b"")
             if len(body) > self.max_body_bytes:
-                await _deny(
-                    send,
-                    413,
-                    self._too_big(),
-                    "invalid_request_error",
-                    "body_too_large",
-                    extra=cors,
-                )
+                await self._deny_too_big(send, cors)
                 return
             more = message.get("more_body", False)
         pending: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
@@ -202,8 +188,9 @@ class SecurityMiddleware:
 
         await self.app(scope, replay_receive, send_with_headers)
 
-    def _too_big(self) -> str:
-        return f"the request body is larger than the limit of {self.max_body_bytes} bytes"
+    async def _deny_too_big(self, send: Send, cors: list[tuple[bytes, bytes]]) -> None:
+        message = f"the request body is larger than the limit of {self.max_body_bytes} bytes"
+        await _deny(send, 413, message, "invalid_request_error", "body_too_large", extra=cors)
 
 
 async def _deny(
