@@ -83,3 +83,10 @@ def test_answers_without_the_function_give_nothing() -> None:
         body_from_answer('def shift(xs, k):\n    """Only a docstring."""\n', "shift", PREFIX)
         is None
     )
+
+
+def test_sample_inputs_named_like_the_arguments_stay_out() -> None:
+    answer = "xs = [5, 6]\nTABLE = {1: 2}\n\ndef shift(xs, k):\n    return [x + k for x in xs]\n"
+    body = body_from_answer(answer, "shift", PREFIX)
+    assert body is not None and "[5, 6]" not in body and "TABLE = {1: 2}" in body
+    assert run(body)([1], 2) == [3]

@@ -97,8 +97,10 @@ def body_from_answer(code: str, name: str, prefix: str) -> str | None:
             line.strip() in prefix for line in seg
         ):
             continue  # the file already imports it
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and not _constant(node):
-            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and (
+            not _constant(node) or _assigned_names(node) & {*params, *_params(fn)}
+        ):
+            continue  # test calls, and sample inputs that would shadow the arguments
         first = _segment_start(node)
         parts.append([(first + i, line) for i, line in enumerate(seg)])
     theirs = _params(fn)
@@ -153,6 +155,11 @@ def _reindent(
         else:
             out.append(indent + line.lstrip())
     return out
+
+
+def _assigned_names(node: ast.Assign | ast.AnnAssign) -> set[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def _constant(node: ast.Assign | ast.AnnAssign) -> bool:
