@@ -63,10 +63,17 @@ def start_server(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return wait_ready(proc, port, timeout)
+
+
+def wait_ready(
+    proc: subprocess.Popen[bytes], port: int, timeout: float, what: str = "the server"
+) -> subprocess.Popen[bytes]:
+    """Return ``proc`` once ``/health`` on ``port`` says 200 (kill it after ``timeout``)."""
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
                 return proc
@@ -74,7 +81,7 @@ def start_server(
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError("the server did not become ready")
+            raise RuntimeError(f"{what} did not become ready")
         time.sleep(0.1)
 
 
