@@ -156,3 +156,16 @@ def test_each_strategy_gives_a_body_that_runs_after_the_docstring(service, strat
     namespace: dict = {}
     exec(compile(prefix + w.text + "\n", "<written>", "exec"), namespace)
     assert namespace["is_even"](10) is True and namespace["is_even"](3) is False
+
+
+def test_a_chat_answer_is_done_when_the_function_is() -> None:
+    from llamapilot.completion.synthesis import answer_done
+
+    head = "Here it is:\n```python\nimport math\n\nLIMIT = 3\n\ndef f(x):\n    return x\n\n"
+    assert not answer_done(head, "f")
+    assert not answer_done(head + "def helper(y):\n    return y\n", "f")
+    assert answer_done(head + "# Example usage\n", "f")
+    assert answer_done(head + "print(f(2))\n", "f")
+    assert not answer_done(head + "print(f(2", "f")  # that line is not finished yet
+    assert answer_done(head.rstrip() + "\n```", "f")
+    assert not answer_done("Sure.\n```python\nx = 1\nprint(x)\n", "f")  # no f yet

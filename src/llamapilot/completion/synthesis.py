@@ -269,6 +269,29 @@ def question(prefix: str) -> str:
     return f"{ASK_INSTRUCTION}```python\n{code.rstrip()}\n```"
 
 
+_MORE_CODE = ("def ", "async def ", "class ", "@", "import ", "from ", ")", "]", "}")
+
+
+def answer_done(text: str, name: str) -> bool:
+    """Whether a chat answer has given all the code it will: its code block closed, or,
+    after ``def name``, a top-level line that starts something else (``print(...)``,
+    ``# Example usage``, ``if __name__ ...``): the function is complete, the rest is not
+    needed."""
+    if closed_fences(text) >= 1:
+        return True
+    start = text.find("```")
+    if start < 0:
+        return False
+    lines = text[start:].split("\n")[1:-1]  # the code so far, without the unfinished line
+    seen = False
+    for line in lines:
+        if not seen:
+            seen = bool(re.match(rf"(async\s+)?def\s+{re.escape(name)}\b", line))
+        elif line.strip() and not line[0].isspace() and not line.startswith(_MORE_CODE):
+            return True
+    return False
+
+
 def draft(
     service: CompletionService,
     prefix: str,
@@ -291,7 +314,7 @@ def draft(
             temperature=temperature,
             top_p=top_p,
             seed=seed,
-            should_stop=lambda text: closed_fences(text) >= 1,
+            should_stop=lambda text: answer_done(text, name),
         )
         blocks = code_blocks(reply.text) or [reply.text]
         body = body_from_answer(max(blocks, key=len), name, prefix)
