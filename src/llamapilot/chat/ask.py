@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ def ask(
     seed: int | None = None,
     n_top: int = 0,
     should_stop: Callable[[str], bool] | None = None,
+    cancel: threading.Event | None = None,
 ) -> ChatReply:
     """The assistant's answer to ``messages``. Generation also ends when the model loops
     (see :mod:`llamapilot.completion.repetition`; the loop is cut from the answer) or
@@ -74,7 +76,9 @@ def ask(
     )
     stats = PromptStats()
     with service.lock:
-        events = list(service.backend.generate(tokens, params, should_stop=stop, stats=stats))
+        events = list(
+            service.backend.generate(tokens, params, should_stop=stop, cancel=cancel, stats=stats)
+        )
     text = "".join(e.text for e in events)
     loop = looping(text)
     if loop >= 0:

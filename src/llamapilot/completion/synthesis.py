@@ -18,9 +18,10 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llamapilot.chat.ask import ChatReply, ask, closed_fences, code_blocks
 from llamapilot.completion.function_body import body_from_answer
@@ -83,6 +84,28 @@ class WrittenFunction:
     def passes_examples(self) -> bool:
         c = self.candidates[self.chosen]
         return bool(self.examples) and c.passed == len(self.examples)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``llamapilot write --json`` and the native HTTP API."""
+        return {
+            "text": self.text,
+            "name": self.name,
+            "examples": [{"call": e.call, "expected": e.expected} for e in self.examples],
+            "passes_examples": self.passes_examples,
+            "chosen": self.chosen,
+            "reason": self.reason,
+            "candidates": [
+                {
+                    "text": c.text,
+                    "strategy": c.strategy,
+                    "confidence": round(c.confidence, 6),
+                    "examples_passed": c.passed,
+                    "runs": c.runs,
+                    "error": c.error,
+                }
+                for c in self.candidates
+            ],
+        }
 
 
 def function_at_end(prefix: str) -> tuple[str, str]:
@@ -302,6 +325,7 @@ def draft(
     top_p: float,
     seed: int | None,
     max_tokens: int,
+    cancel: threading.Event | None = None,
 ) -> Candidate:
     """One candidate body by ``strategy`` (see the module docstring)."""
     if strategy == "ask":
@@ -315,6 +339,7 @@ def draft(
             top_p=top_p,
             seed=seed,
             should_stop=lambda text: answer_done(text, name),
+            cancel=cancel,
         )
         blocks = code_blocks(reply.text) or [reply.text]
         body = body_from_answer(max(blocks, key=len), name, prefix)
@@ -331,7 +356,7 @@ def draft(
             seed=seed,
             stop=list(FUNCTION_STOPS),
         )
-        result = service.complete(request)
+        result = service.complete(request, cancel=cancel)
         return Candidate(result.text.rstrip(), result.confidence, "continue", result=result)
     raise InputError(
         f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})", param="strategies"
@@ -352,13 +377,15 @@ def write_function(
     timeout: float = 5.0,
     stop_early: bool = True,
     on_candidate: Callable[[Candidate], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> WrittenFunction:
     """Write the body of the function whose signature and docstring end ``prefix``.
 
     Candidate ``i`` comes from ``strategies[i % len(strategies)]``; each strategy's first
     candidate is greedy, later ones are sampled with ``temperature`` and seeds
     ``seed+1, seed+2, ...``. With ``stop_early`` generation stops at the first candidate
-    that passes every example. ``sandbox`` defaults to a new :class:`Sandbox`.
+    that passes every example. ``sandbox`` defaults to a new :class:`Sandbox`. Setting
+    ``cancel`` stops drafting; the best candidate so far is returned (at least one is made).
     """
     if candidates < 1:
         raise InputError("candidates must be at least 1", param="candidates")
@@ -373,6 +400,8 @@ def write_function(
     made: list[Candidate] = []
     by_text: dict[str, Candidate] = {}
     for i in range(candidates):
+        if i and cancel is not None and cancel.is_set():
+            break
         greedy = i < len(strategies)
         cand = draft(
             service,
@@ -383,6 +412,7 @@ def write_function(
             top_p=1.0 if greedy else top_p,
             seed=None if greedy else seed + i,
             max_tokens=max_tokens,
+            cancel=cancel,
         )
         prev = by_text.get(cand.text)
         if prev is not None:  # same code as before: same score, no need to run it again
