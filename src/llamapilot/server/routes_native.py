@@ -143,3 +143,64 @@ async def static_asset(name: str) -> Response:
             status_code=404,
         )
     return Response(_asset(name), media_type=media, headers=PAGE_HEADERS)
+
+
+class WriteBody(BaseModel):
+    """``POST /v1/llamapilot/write-function``: the Python function around ``line`` of
+    ``text`` (0-based), or the one ``prefix`` ends in, written from its docstring."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str | None = None
+    line: int | None = Field(None, ge=0)
+    prefix: str | None = None
+    candidates: int = Field(8, ge=1, le=32)
+    temperature: float = Field(0.7, ge=0, le=2)
+    seed: int = 0
+    session: str | None = Field(None, max_length=200)
+
+
+@router.post("/v1/llamapilot/write-function")
+async def write_function_route(body: WriteBody, request: Request, state: AppState) -> JSONResponse:
+    """Drafts run against the docstring's examples in the sandbox; the best one is
+    returned with every candidate and, for ``text``, the file as a unified diff."""
+    import difflib
+
+    from llamapilot.completion.synthesis import write_function
+    from llamapilot.completion.write import function_slot
+
+    service = state.require()
+    slot = None
+    if body.text is not None:
+        if body.line is None:
+            raise InputError("line: required with text", param="line")
+        slot = function_slot(body.text, body.line)
+        prefix = slot.prefix
+    elif body.prefix is not None:
+        prefix = body.prefix
+    else:
+        raise InputError("give text and line, or prefix", param="text")
+    session = session_of(request, body.session)
+    job = state.scheduler.new_job(client_key(request, session), session)
+    pipe = EventPipe(asyncio.get_running_loop())
+
+    def work() -> None:
+        written = write_function(
+            service,
+            prefix,
+            candidates=body.candidates,
+            temperature=body.temperature,
+            seed=body.seed,
+            cancel=job.cancel,
+        )
+        pipe.put("result", written)
+
+    state.scheduler.submit(job, work, pipe)
+    _, written = await run_to_end(request, state.scheduler, job, pipe)
+    out = written.to_dict()
+    if slot is not None and body.text is not None:
+        new = slot.with_body(written.text)
+        out["diff"] = "".join(
+            difflib.unified_diff(body.text.splitlines(True), new.splitlines(True), "a", "b")
+        )
+    return JSONResponse(out)
