@@ -20,6 +20,9 @@ class FunctionSlot:
     """The file up to the end of the function's docstring (or signature), with a newline."""
     rest: str
     """The file after the function's placeholder body."""
+    body_lines: tuple[int, int]
+    """The 0-based lines ``[start, end)`` the body replaces (the placeholder's, or an
+    empty range after the docstring)."""
 
     def with_body(self, body: str) -> str:
         """The whole file with ``body`` as the function's body."""
@@ -67,4 +70,4 @@ def function_slot(text: str, line: int) -> FunctionSlot:
     rest_start = (rest_stmts[-1].end_lineno or head_end) if rest_stmts else head_end
     prefix = "\n".join(lines[:head_end]) + "\n"
     rest = "\n".join(lines[rest_start:])
-    return FunctionSlot(found.name, prefix, rest)
+    return FunctionSlot(found.name, prefix, rest, (head_end, rest_start))

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from llamapilot.completion.service import CompletionService
 from llamapilot.completion.types import CompletionRequest, CompletionResult
@@ -27,6 +27,7 @@ from llamapilot.lsp.settings import LspSettings
 logger = logging.getLogger(__name__)
 
 ServiceFactory = Callable[[Settings], CompletionService]
+T = TypeVar("T")
 
 
 class Superseded(Exception):
@@ -139,6 +140,28 @@ class CompletionRunner:
         with the model, which for a cancelled request is after the request has ended.
         """
         loop = asyncio.get_running_loop()
+        started = threading.Event()
+
+        def on_token(_: TokenEvent) -> None:
+            if on_first_token is not None and not started.is_set():
+                started.set()
+                _call_soon(loop, on_first_token)
+
+        def work(service: CompletionService, cancel: threading.Event) -> CompletionResult:
+            return service.complete(request, cancel=cancel, on_token=on_token)
+
+        return await self.run(key, work, on_end=on_end)
+
+    async def run(
+        self,
+        key: str,
+        fn: Callable[[CompletionService, threading.Event], T],
+        *,
+        on_end: Callable[[Outcome], None] | None = None,
+    ) -> T | None:
+        """``fn(service, cancel)`` on a worker thread, with :meth:`complete`'s supersede and
+        cancel rules (None when cancelled before it started)."""
+        loop = asyncio.get_running_loop()
         job = _Job(key, task=asyncio.current_task())
         old = self._jobs.get(key)
         if old is not None:
@@ -148,31 +171,25 @@ class CompletionRunner:
                 old.task.cancel()
         self._jobs[key] = job
 
-        started = threading.Event()
-
-        def on_token(_: TokenEvent) -> None:
-            if on_first_token is not None and not started.is_set():
-                started.set()
-                _call_soon(loop, on_first_token)
-
-        def work() -> CompletionResult | None:
+        def work() -> T | None:
             if job.cancel.is_set():
                 return None
             service = self.engine.service()
             if job.cancel.is_set():
                 return None
-            return service.complete(request, cancel=job.cancel, on_token=on_token)
+            return fn(service, job.cancel)
 
         future = self._executor.submit(work)
         if on_end is not None:
 
-            def done(f: Future[CompletionResult | None]) -> None:
+            def done(f: Future[T | None]) -> None:
                 if f.cancelled():
                     outcome = Outcome(None)
                 elif f.exception() is not None:
                     outcome = Outcome(None, f.exception())
                 else:
-                    outcome = Outcome(f.result())
+                    value = f.result()
+                    outcome = Outcome(value if isinstance(value, CompletionResult) else None)
                 _call_soon(loop, on_end, outcome)
 
             future.add_done_callback(done)

@@ -3,7 +3,9 @@
 Features: incremental document sync, ``textDocument/inlineCompletion`` (LSP 3.18),
 ``textDocument/completion`` (the suggestion as one item), settings through
 ``initializationOptions`` and ``workspace/didChangeConfiguration``, and the commands
-``llamapilot/inspect``, ``llamapilot/accept`` and ``llamapilot/reject``.
+``llamapilot/inspect``, ``llamapilot/accept`` and ``llamapilot/reject``; a code action on a
+Python function with no body yet runs ``llamapilot/writeFunction``, which writes it from
+its docstring and applies the edit (:mod:`llamapilot.lsp.write`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from llamapilot import __version__
+from llamapilot.completion.synthesis import write_function
 from llamapilot.completion.types import CompletionResult
 from llamapilot.errors import InputError, LlamapilotError
 from llamapilot.lsp.documents import DocumentStore, TextChange
@@ -40,6 +43,14 @@ from llamapilot.lsp.suggest import (
     build_request,
     completion_list,
     inline_list,
+)
+from llamapilot.lsp.write import (
+    ACTION_TITLE,
+    WRITE_COMMAND,
+    body_edit,
+    code_actions,
+    command_target,
+    slot_at,
 )
 
 logger = logging.getLogger(__name__)
@@ -316,6 +327,49 @@ def create_server(engine: Engine | None = None) -> LlamapilotServer:
             return types.CompletionList(is_incomplete=True, items=[])
         result, suggestion_id = made
         return completion_list(result.text, before, pos, suggestion_id)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.RefactorRewrite]),
+    )
+    def code_action(ls: LlamapilotServer, params: types.CodeActionParams) -> list[Any]:
+        uri = params.text_document.uri
+        if not ls.settings.enabled or uri not in ls.store:
+            return []
+        return code_actions(ls.store.get(uri), params.range.start.line)
+
+    @server.command(WRITE_COMMAND)
+    async def write(ls: LlamapilotServer, *args: Any) -> dict[str, Any]:
+        try:
+            uri, line = command_target(args)
+            if uri not in ls.store:
+                raise InputError(f"{uri} is not open")
+            doc = ls.store.get(uri)
+            slot = slot_at(doc, line)
+            if slot is None:
+                raise InputError(f"no Python function without a body at line {line + 1}")
+        except InputError as exc:
+            raise JsonRpcInvalidParams(message=str(exc)) from None
+        version = doc.version
+
+        def work(service: Any, cancel: Any) -> Any:
+            return write_function(service, slot.prefix, cancel=cancel)
+
+        try:
+            written = await ls.runner.run(f"{WRITE_COMMAND} {uri}", work)
+        except Superseded as exc:
+            raise JsonRpcContentModified(message=str(exc)) from None
+        except LlamapilotError as exc:
+            raise JsonRpcException(code=REQUEST_FAILED, message=str(exc)) from None
+        if written is None or not written.text:
+            return {"applied": False, "reason": "no body was written"}
+        if ls.store.get(uri).version != version:
+            raise JsonRpcContentModified(message=f"{uri} changed while the body was written")
+        edit = body_edit(doc, slot, written.text)
+        answer = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=ACTION_TITLE.format(name=slot.name))
+        )
+        return {"applied": bool(answer.applied), **written.to_dict()}
 
     @server.command(INSPECT_COMMAND)
     def inspect(ls: LlamapilotServer, *args: Any) -> dict[str, Any]:
