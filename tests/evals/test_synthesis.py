@@ -6,12 +6,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from llamapilot.completion.synthesis import (
-    Example,
-    function_at_end,
-    parse_examples,
-    write_function,
-)
+from llamapilot.completion.examples import Example, parse_examples
+from llamapilot.completion.synthesis import function_at_end, write_function
 from llamapilot.completion.types import CompletionResult, Timings
 from llamapilot.engine.base import ModelInfo, TokenEvent
 from llamapilot.evals.sandbox import Sandbox
@@ -72,7 +68,7 @@ class ScriptedService:
     bodies: list[tuple[str, float]]
     calls: list = field(default_factory=list)
 
-    def complete(self, request):  # noqa: ANN001, ANN201
+    def complete(self, request, cancel=None):  # noqa: ANN001, ANN201
         self.calls.append(request)
         text, conf = self.bodies[len(self.calls) - 1]
         import math
@@ -169,3 +165,32 @@ def test_a_chat_answer_is_done_when_the_function_is() -> None:
     assert not answer_done(head + "print(f(2", "f")  # that line is not finished yet
     assert answer_done(head.rstrip() + "\n```", "f")
     assert not answer_done("Sure.\n```python\nx = 1\nprint(x)\n", "f")  # no f yet
+
+
+def test_examples_in_input_output_and_prose_styles() -> None:
+    doc = """
+    >>> f([1, 2]) == 3
+    f(abc) => False
+    f(7) # => 'Yes'
+    f(2) = 4
+    Example 1:
+        Input: arr = [-3, -4, 5], k = 3
+        Output: [-4, -3, 5]
+    Example 2:
+        Input: [4,2,3]
+        Explanation: none
+        Output: 24 # the sum
+    For s = "abcde", c = "ae", the result should be ('bcd',False)
+    For N = 1000, the sum of digits will be 1 the output should be "1".
+    f(n) = 1 + n / 2, if n is even.
+    """
+    assert parse_examples(doc, "f") == [
+        Example("f([1, 2])", "3"),
+        Example("f('abc')", "False"),
+        Example("f(7)", "'Yes'"),
+        Example("f(2)", "4"),
+        Example("f([-3, -4, 5], 3)", "[-4, -3, 5]"),
+        Example("f([4,2,3])", "24"),
+        Example('f("abcde", "ae")', "('bcd',False)"),
+        Example("f(1000)", '"1"'),
+    ]

@@ -15,7 +15,6 @@ log-probability of its tokens). Only the examples written in the docstring are u
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import threading
@@ -24,6 +23,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from llamapilot.chat.ask import ChatReply, ask, closed_fences, code_blocks
+from llamapilot.completion.examples import (
+    RESULT_MARK,
+    Example,
+    examples_program,
+    parse_examples,
+)
 from llamapilot.completion.function_body import body_from_answer
 from llamapilot.completion.types import CompletionRequest, CompletionResult
 from llamapilot.errors import InputError
@@ -35,17 +40,7 @@ if TYPE_CHECKING:
 FUNCTION_STOPS: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "```")
 """Where a function body ends (a new top-level statement, or the end of the code block)."""
 
-_RESULT_MARK = "@@llamapilot-examples@@"
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.M)
-_ARROWS = ("==>", "=>", "➞", "->", "==", "# returns", "#returns", "should return", "returns")
-
-
-@dataclass(frozen=True)
-class Example:
-    """A call written in the docstring and the value it should produce (both source text)."""
-
-    call: str
-    expected: str
 
 
 STRATEGIES: tuple[str, ...] = ("ask", "continue")
@@ -123,142 +118,6 @@ def function_at_end(prefix: str) -> tuple[str, str]:
     return m.group(1), doc
 
 
-def _call_end(line: str, start: int) -> int:
-    """Index just past the parenthesis closing the one at ``start`` (-1 if unbalanced)."""
-    depth, quote, i = 0, "", start
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return -1
-
-
-def _is_expr(text: str) -> bool:
-    try:
-        ast.parse(text, mode="eval")
-    except SyntaxError:
-        return False
-    return True
-
-
-_LITERAL_WORDS = {"true": "True", "false": "False", "null": "None", "none": "None"}
-
-
-def _closed(text: str, name: str) -> bool:
-    """Whether ``text`` uses no names but ``name`` and builtins (``f(n)`` is no example)."""
-    import builtins
-
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError:
-        return False
-    return all(
-        n.id == name or hasattr(builtins, n.id) for n in ast.walk(tree) if isinstance(n, ast.Name)
-    )
-
-
-def _clean_expected(text: str) -> str | None:
-    text = text.strip().rstrip(",;")
-    text = _LITERAL_WORDS.get(text.lower(), text)
-    if "=" in text and "==" not in text and not _is_expr(text):
-        text = text.rsplit("=", 1)[1].strip()  # "19 - 5 - 6 = 8" → "8"
-    for candidate in (text.rstrip("."), text):
-        if candidate and _is_expr(candidate):
-            return candidate
-    return None
-
-
-def parse_examples(docstring: str, name: str) -> list[Example]:
-    """Examples of calls to ``name`` written in a docstring (see the module docstring)."""
-    examples: list[Example] = []
-    lines = docstring.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i].strip()
-        if line.startswith(">>>"):
-            call = line[3:].strip()
-            out: list[str] = []
-            j = i + 1
-            while j < len(lines) and lines[j].strip() and not lines[j].strip().startswith(">>>"):
-                if re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", lines[j]):
-                    break  # the next example, in another style
-                out.append(lines[j].strip())
-                j += 1
-            expected = _clean_expected(" ".join(out)) if out else None
-            if expected is None and len(out) > 1:
-                expected = _clean_expected(out[0])
-            if name in call and _is_expr(call) and expected is not None:
-                examples.append(Example(call, expected))
-            i = j
-            continue
-        m = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", line)
-        if m:
-            end = _call_end(line, line.index("(", m.start()))
-            if end > 0:
-                call, tail = line[m.start() : end], line[end:].strip()
-                for arrow in _ARROWS:
-                    if tail.startswith(arrow):
-                        expected = _clean_expected(tail[len(arrow) :])
-                        if expected is not None and _is_expr(call):
-                            examples.append(Example(call, expected))
-                        break
-        else:
-            f = re.match(r"for (\w+) = (.+?),? the output should be (.+)$", line, re.I)
-            if f:
-                expected = _clean_expected(f.group(3))
-                call = f"{name}({f.group(2).strip()})"
-                if expected is not None and _is_expr(call):
-                    examples.append(Example(call, expected))
-        i += 1
-    out: list[Example] = []
-    for e in examples:
-        if e not in out and _closed(e.call, name) and _closed(e.expected, name):
-            out.append(e)
-    return out
-
-
-def examples_program(prefix: str, body: str, examples: list[Example]) -> str:
-    """A program that defines the function and prints which examples it passes."""
-    cases = json.dumps([[e.call, e.expected] for e in examples])
-    return (
-        f"{prefix}{body}\n\n"
-        "def __llamapilot_check():\n"
-        "    import json, math\n"
-        "    def same(a, b):\n"
-        "        if isinstance(a, float) or isinstance(b, float):\n"
-        "            try:\n"
-        "                return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)\n"
-        "            except TypeError:\n"
-        "                return False\n"
-        "        return a == b\n"
-        "    results = []\n"
-        f"    for call, expected in json.loads({cases!r}):\n"
-        "        try:\n"
-        "            got = eval(call, globals())\n"
-        "            try:\n"
-        "                ok = same(got, eval(expected, globals()))\n"
-        "            except Exception:\n"
-        "                ok = repr(got) == expected or str(got) == expected\n"
-        "        except Exception:\n"
-        "            ok = False\n"
-        "        results.append(bool(ok))\n"
-        f"    print({_RESULT_MARK!r} + json.dumps(results))\n"
-        "__llamapilot_check()\n"
-    )
-
-
 def score_candidate(
     sandbox: Sandbox, prefix: str, cand: Candidate, examples: list[Example], timeout: float
 ) -> None:
@@ -270,8 +129,8 @@ def score_candidate(
         return
     res = sandbox.run(examples_program(prefix, cand.text, examples), timeout=timeout)
     for line in res.stdout.splitlines():
-        if line.startswith(_RESULT_MARK):
-            flags = json.loads(line[len(_RESULT_MARK) :])
+        if line.startswith(RESULT_MARK):
+            flags = json.loads(line[len(RESULT_MARK) :])
             cand.passed, cand.runs = sum(flags), True
             return
     cand.error = (
