@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -123,7 +124,9 @@ def score_candidate(
 ) -> None:
     """Fill in ``cand.passed`` / ``cand.runs`` by running it in the sandbox."""
     try:
-        compile(prefix + cand.text, "<candidate>", "exec")
+        with warnings.catch_warnings():  # the model's odd code is not the user's concern
+            warnings.simplefilter("ignore", SyntaxWarning)
+            compile(prefix + cand.text, "<candidate>", "exec")
     except (SyntaxError, ValueError) as exc:
         cand.error = f"syntax: {exc}"
         return
