@@ -14,6 +14,7 @@ import ast
 import builtins
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 RESULT_MARK = "@@llamapilot-examples@@"
@@ -41,11 +42,12 @@ class Example:
     expected: str
 
 
-def _call_end(line: str, start: int) -> int:
-    """Index just past the parenthesis closing the one at ``start`` (-1 if unbalanced)."""
+def _unquoted(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, depth)`` for each character of ``text`` from ``start`` that is not
+    inside a quoted string; ``depth`` is the bracket depth after that character."""
     depth, quote, i = 0, "", start
-    while i < len(line):
-        ch = line[i]
+    while i < len(text):
+        ch = text[i]
         if quote:
             if ch == "\\":
                 i += 1
@@ -53,13 +55,20 @@ def _call_end(line: str, start: int) -> int:
                 quote = ""
         elif ch in "'\"":
             quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
+        else:
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+            yield i, ch, depth
         i += 1
+
+
+def _call_end(line: str, start: int) -> int:
+    """Index just past the parenthesis closing the one at ``start`` (-1 if unbalanced)."""
+    for i, ch, depth in _unquoted(line, start):
+        if ch in ")]}" and depth == 0:
+            return i + 1
     return -1
 
 
@@ -99,32 +108,17 @@ def _clean_expected(text: str) -> str | None:
 
 def _without_comment(text: str) -> str:
     """``24 # sum of 21 + 3`` → ``24`` (a ``#`` outside quotes starts a comment)."""
-    quote = ""
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#":
+    for i, ch, _ in _unquoted(text):
+        if ch == "#":
             return text[:i].strip()
     return text
 
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
     """``text`` split at ``sep`` outside brackets and quotes."""
-    parts, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
+    parts, start = [], 0
+    for i, ch, depth in _unquoted(text):
+        if ch == sep and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
