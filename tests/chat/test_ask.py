@@ -27,3 +27,27 @@ def test_ask_answers_in_the_chat_template_and_stops_when_told(service) -> None: 
     assert 0 < reply.confidence <= 1
     assert closed_fences(reply.text) == 1 and reply.text.rstrip().endswith("```")
     assert "def " in code_blocks(reply.text)[0]
+
+
+def test_a_branch_keeps_the_start_and_takes_the_runner_up(service) -> None:  # noqa: ANN001
+    import pytest
+
+    from llamapilot.chat.ask import branch, branch_points
+    from llamapilot.errors import InputError
+
+    question = "Write a Python function that reverses a string, in one code block."
+    reply = ask(service, [ChatMessage("user", question)], max_tokens=80, n_top=2)
+    points = branch_points(reply)
+    assert points, "a greedy answer of 80 tokens has places where the model hesitated"
+    margins = [m for m, _, _ in points]
+    assert margins == sorted(margins) and margins[0] >= 0  # greedy took the best token
+    _, at, runner_up = points[0]
+    assert runner_up.id != reply.tokens[at].id
+
+    other = branch(service, reply, at, runner_up, max_tokens=80)
+    assert [t.id for t in other.tokens[:at]] == [t.id for t in reply.tokens[:at]]
+    assert other.tokens[at].id == runner_up.id
+    assert other.text.startswith("".join(t.text for t in reply.tokens[:at]) + runner_up.text)
+    assert other.prompt == reply.prompt
+    with pytest.raises(InputError):
+        branch(service, reply, len(reply.tokens), runner_up)

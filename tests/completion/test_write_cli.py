@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from llamapilot.completion.synthesis import KNOWN_STRATEGIES
 from llamapilot.completion.write import function_slot
 from llamapilot.errors import InputError
 
@@ -70,7 +71,7 @@ def test_write_prints_a_diff_that_makes_the_examples_pass(tmp_path: Path) -> Non
     data = json.loads(out.stdout)
     assert data["name"] == "add" and data["passes_examples"]
     assert len(data["examples"]) == 2
-    assert {c["strategy"] for c in data["candidates"]} <= {"ask", "continue"}
+    assert {c["strategy"] for c in data["candidates"]} <= set(KNOWN_STRATEGIES)
     diff = run("write", str(path), "--line", "4", "--candidates", "4", "--diff")
     assert diff.returncode == 0, diff.stderr
     assert diff.stdout.startswith(f"--- a/{path}\n+++ b/{path}\n")

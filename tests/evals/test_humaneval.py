@@ -106,6 +106,8 @@ def test_cli_pipeline_run_writes_records_and_a_summary(
             "1",
             "--candidates",
             "2",
+            "--strategies",
+            "ask,fork",
             "--out",
             str(out),
             "--no-progress",
@@ -115,6 +117,16 @@ def test_cli_pipeline_run_writes_records_and_a_summary(
     rec = json.loads((out / "humaneval.jsonl").read_text())
     meta = rec["samples"][0]["meta"]
     assert meta["n_examples"] == 2 and 1 <= meta["n_candidates"] <= 2
+    assert meta["strategy"] in ("ask", "fork")
     shown = capsys.readouterr().out
     assert "pass@1" in shown and "tasks" in shown
-    assert json.loads((out / "humaneval.meta.json").read_text())["isolation"] == "namespace"
+    run_meta = json.loads((out / "humaneval.meta.json").read_text())
+    assert run_meta["isolation"] == "namespace" and run_meta["strategies"] == ["ask", "fork"]
+
+
+def test_cli_names_an_unknown_strategy(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "humaneval", "--strategies", "ask,guess", "--out", "unused"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown strategy guess" in err and "known: ask, continue, tests, fork" in err

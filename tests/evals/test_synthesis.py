@@ -136,7 +136,7 @@ def test_real_model_writes_a_function_that_passes_its_examples(service) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("strategy", ["ask", "continue"])
+@pytest.mark.parametrize("strategy", ["ask", "continue", "tests"])
 def test_each_strategy_gives_a_body_that_runs_after_the_docstring(service, strategy) -> None:  # noqa: ANN001
     prefix = (
         "def is_even(n: int) -> bool:\n"
@@ -194,3 +194,45 @@ def test_examples_in_input_output_and_prose_styles() -> None:
         Example('f("abcde", "ae")', "('bcd',False)"),
         Example("f(1000)", '"1"'),
     ]
+
+
+def test_the_tests_question_describes_the_function_and_shows_its_examples() -> None:
+    from llamapilot.completion.examples import description
+    from llamapilot.completion.synthesis import question_with_tests, signature
+
+    prefix = "from typing import List\nimport math\n\n\ndef helper():\n    pass\n\n\n" + PREFIX
+    assert signature(prefix) == "add_one(xs: list) -> list"
+    assert signature("def f(\n    a: int,\n    b: str = ':',\n) -> None:  # note\n") == (
+        "f(a: int, b: str = ':',) -> None"
+    )
+    doc = function_at_end(prefix)[1]
+    assert description(doc, "add_one") == "Add one to every number."
+    assert description("Sum.\n\n    For example:\n    f(1) == 1", "f") == "Sum."
+    q = question_with_tests(prefix)
+    assert q.startswith("Write a Python function `add_one(xs: list) -> list`. Add one to every")
+    assert "assert add_one([1, 2]) == [2, 3]\nassert add_one([]) == []\n" in q
+    assert "from typing import List\nimport math" in q
+    assert "helper" not in q
+
+
+@pytest.mark.slow
+def test_fork_branches_the_greedy_answer_where_the_model_hesitated(service) -> None:  # noqa: ANN001
+    prefix = (
+        "def count_words(text: str) -> int:\n"
+        '    """Count the words in text, separated by spaces.\n'
+        '    >>> count_words("a bb  ccc")\n    3\n'
+        '    """\n'
+    )
+    w = write_function(
+        service, prefix, candidates=4, strategies=("ask", "fork"), stop_early=False, max_tokens=96
+    )
+    assert [c.strategy for c in w.candidates] == ["ask", "fork", "ask", "fork"]
+    base = w.candidates[0].result
+    forks = [w.candidates[1], w.candidates[3]]
+    for fork in forks:
+        tokens = fork.result.tokens  # type: ignore[union-attr]
+        shared = 0
+        while tokens[shared].id == base.tokens[shared].id:  # type: ignore[union-attr]
+            shared += 1
+        assert 0 < shared < len(base.tokens)  # type: ignore[union-attr]
+    assert forks[0].result.text != forks[1].result.text  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llamapilot.completion.repetition import looping
-from llamapilot.engine.base import GenerationParams, PromptStats, TokenEvent
+from llamapilot.engine.base import GenerationParams, PromptStats, TokenEvent, TopLogprob
 from llamapilot.errors import InputError
 
 if TYPE_CHECKING:
@@ -58,25 +58,75 @@ def ask(
     when ``should_stop(text so far)`` says so."""
     if max_tokens < 1:
         raise InputError("max_tokens must be at least 1", param="max_tokens")
+    prompt = service.chat_template.render(messages)
+    params = GenerationParams(
+        max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, n_top=n_top
+    )
+    return _answer(service, prompt, [], params, should_stop, cancel)
+
+
+def branch(
+    service: CompletionService,
+    reply: ChatReply,
+    at: int,
+    token: TopLogprob,
+    *,
+    max_tokens: int = 256,
+    n_top: int = 0,
+    should_stop: Callable[[str], bool] | None = None,
+    cancel: threading.Event | None = None,
+) -> ChatReply:
+    """The answer had the model taken ``token`` (one of the alternatives it reported)
+    instead of ``reply.tokens[at]``, and gone on greedily. The shared start is not
+    evaluated again (the backend reuses its cached state), so a branch costs only its
+    own new tokens."""
+    if not 0 <= at < len(reply.tokens) or token.id < 0:
+        raise InputError(f"no branch at token {at} with token id {token.id}", param="at")
+    head = [*reply.tokens[:at], TokenEvent(token.id, token.text, token.logprob)]
+    params = GenerationParams(max_tokens=max(1, max_tokens - len(head)), n_top=n_top)
+    return _answer(service, reply.prompt, head, params, should_stop, cancel)
+
+
+def branch_points(reply: ChatReply, start: int = 0) -> list[tuple[float, int, TopLogprob]]:
+    """Where a greedy answer was least sure, from character ``start`` on: ``(margin, index,
+    runner-up)`` with the margin in log-probability between the chosen token and the
+    runner-up, smallest first. Needs the reply's alternatives (``n_top`` of 2 or more);
+    runner-ups that are control tokens are left out."""
+    points: list[tuple[float, int, TopLogprob]] = []
+    offset = 0
+    for i, event in enumerate(reply.tokens):
+        if offset >= start and len(event.top) >= 2:
+            second = event.top[1]
+            if second.id >= 0 and second.id != event.id and "<|" not in second.text:
+                points.append((event.logprob - second.logprob, i, second))
+        offset += len(event.text)
+    points.sort(key=lambda p: (p[0], p[1]))
+    return points
+
+
+def _answer(
+    service: CompletionService,
+    prompt: str,
+    head: list[TokenEvent],
+    params: GenerationParams,
+    should_stop: Callable[[str], bool] | None,
+    cancel: threading.Event | None,
+) -> ChatReply:
+    """Generate the answer to a rendered ``prompt`` whose first tokens are ``head``."""
     template = service.chat_template
-    prompt = template.render(messages)
     add_bos = not (template.bos_token and prompt.startswith(template.bos_token))
     tokens = service.backend.tokenize(prompt, special=True, add_bos=add_bos)
+    tokens += [e.id for e in head]
+    head_text = "".join(e.text for e in head)
 
     def stop(text: str) -> bool:
+        text = head_text + text
         return looping(text) >= 0 or (should_stop is not None and should_stop(text))
 
-    params = GenerationParams(
-        max_tokens=max_tokens,
-        temperature=temperature,
-        top_p=top_p,
-        seed=seed,
-        n_top=n_top,
-        stop_tokens=template.stop_strings,
-    )
+    params.stop_tokens = template.stop_strings
     stats = PromptStats()
     with service.lock:
-        events = list(
+        events = head + list(
             service.backend.generate(tokens, params, should_stop=stop, cancel=cancel, stats=stats)
         )
     text = "".join(e.text for e in events)

@@ -260,3 +260,19 @@ def examples_program(prefix: str, body: str, examples: list[Example]) -> str:
         f"    print({RESULT_MARK!r} + json.dumps(results))\n"
         "__llamapilot_check()\n"
     )
+
+
+_EXAMPLES_HEADING = re.compile(r"(?:for\s+)?(?:examples?|e\.g\.|input\s*:)", re.I)
+
+
+def description(docstring: str, name: str) -> str:
+    """The docstring's prose before its examples, on one line (the task in words)."""
+    calls = re.compile(_CALL.format(name=re.escape(name)))
+    words: list[str] = []
+    for line in docstring.split("\n"):
+        text = line.strip()
+        if text.startswith(">>>") or calls.search(text) or _EXAMPLES_HEADING.match(text):
+            break
+        if text:
+            words.append(text)
+    return " ".join(words)

@@ -1,12 +1,22 @@
 """Write a function's body from its signature and docstring, checked against its examples.
 
-A small model's single greedy answer is often wrong, but among a handful of sampled answers
-one is often right. Candidates come from two strategies taken in turn: ``ask`` puts the
-function to the model in its chat template and asks for the code (an instruct model's best
-mode; the answer's function becomes the body, see :mod:`llamapilot.completion.function_body`),
-``continue`` lets the completion pipeline continue the file after the docstring (the
-editor's own path). The first of each is greedy, the rest sampled. The docstring usually
-says how to tell a right one: ``>>> f(2)`` followed by
+A small model's single greedy answer is often wrong, but among a handful of other answers
+one is often right. Candidates come from strategies taken in turn:
+
+* ``ask`` puts the function to the model in its chat template and asks for the code (an
+  instruct model's best mode; the answer's function becomes the body, see
+  :mod:`llamapilot.completion.function_body`);
+* ``continue`` lets the completion pipeline continue the file after the docstring (the
+  editor's own path);
+* ``tests`` asks in the shape of instruction-tuning sets: the function described in
+  words, its docstring examples shown as asserts to pass;
+* ``fork`` branches the greedy ``ask`` answer where the model hesitated most (the smallest
+  gap between its best and second-best token inside the code), takes the second-best
+  token and goes on greedily. A near miss is often one token away from a right answer, and
+  a branch costs only its own new tokens (the shared start stays in the KV cache).
+
+The first candidate of each strategy is greedy, later ``ask``/``continue``/``tests`` ones
+are sampled. The docstring usually says how to tell a right one: ``>>> f(2)`` followed by
 ``4``, or ``f(2) == 4``, ``f(2) ➞ 4``, ``f(2) -> 4``, ``f(2) # returns 4``. Candidates are run
 against those examples in the sandbox and the one passing most is kept; ties, and docstrings
 without examples, go to the candidate the model was most confident about (the mean
@@ -23,19 +33,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from llamapilot.chat.ask import ChatReply, ask, closed_fences, code_blocks
+from llamapilot.chat.ask import ChatReply, ask, branch, branch_points, closed_fences, code_blocks
 from llamapilot.completion.examples import (
     RESULT_MARK,
     Example,
+    description,
     examples_program,
     parse_examples,
 )
 from llamapilot.completion.function_body import body_from_answer
+from llamapilot.completion.imports import with_missing_imports
 from llamapilot.completion.types import CompletionRequest, CompletionResult
 from llamapilot.errors import InputError
 
 if TYPE_CHECKING:
     from llamapilot.completion.service import CompletionService
+    from llamapilot.engine.base import TopLogprob
     from llamapilot.evals.sandbox import Sandbox
 
 FUNCTION_STOPS: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "```")
@@ -44,10 +57,14 @@ FUNCTION_STOPS: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif __name__", "\npri
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.M)
 
 
-STRATEGIES: tuple[str, ...] = ("ask", "continue")
+KNOWN_STRATEGIES: tuple[str, ...] = ("ask", "continue", "tests", "fork")
+STRATEGIES: tuple[str, ...] = ("ask", "continue", "tests", "fork")
+"""The default: candidate ``i`` comes from ``STRATEGIES[i % len(STRATEGIES)]``."""
 ASK_INSTRUCTION = "Complete the following Python function. Answer with the code only.\n\n"
 ASK_CONTEXT_CHARS = 4000
 """Up to this much of the file goes into the question (more: its imports and the function)."""
+TESTS_SHOWN = 3
+"""How many docstring examples the ``tests`` question shows as asserts."""
 
 
 @dataclass
@@ -154,6 +171,31 @@ def question(prefix: str) -> str:
     return f"{ASK_INSTRUCTION}```python\n{code.rstrip()}\n```"
 
 
+def signature(prefix: str) -> str:
+    """``name(args) -> type`` of the last function in ``prefix``, on one line."""
+    m = list(_DEF.finditer(prefix))[-1]
+    header = prefix[m.start() :]
+    end = re.search(r":[ \t]*(?:#[^\n]*)?\n", header)
+    header = header[: end.start()] if end else header.split("\n", 1)[0]
+    header = re.sub(r"\s+", " ", header).strip()
+    return re.sub(r"^(?:async )?def ", "", header).replace("( ", "(").replace(" )", ")")
+
+
+def question_with_tests(prefix: str) -> str:
+    """What ``tests`` asks: the function described in words, with its docstring examples as
+    asserts to pass (the shape of many instruction-tuning sets), and the file's imports."""
+    name, doc = function_at_end(prefix)
+    text = f"Write a Python function `{signature(prefix)}`. {description(doc, name)}".rstrip()
+    examples = parse_examples(doc, name)[:TESTS_SHOWN]
+    if examples:
+        asserts = "\n".join(f"assert {e.call} == {e.expected}" for e in examples)
+        text += f"\nYour code should pass these tests:\n\n```python\n{asserts}\n```"
+    imports = [ln for ln in prefix.split("\n") if ln.startswith(("import ", "from "))]
+    if imports:
+        text += "\nYou may use:\n```python\n" + "\n".join(imports) + "\n```"
+    return text
+
+
 _MORE_CODE = ("def ", "async def ", "class ", "@", "import ", "from ", ")", "]", "}")
 
 
@@ -190,22 +232,22 @@ def draft(
     cancel: threading.Event | None = None,
 ) -> Candidate:
     """One candidate body by ``strategy`` (see the module docstring)."""
-    if strategy == "ask":
+    if strategy in ("ask", "tests"):
         from llamapilot.chat.template import ChatMessage
 
+        text = question(prefix) if strategy == "ask" else question_with_tests(prefix)
         reply = ask(
             service,
-            [ChatMessage("user", question(prefix))],
+            [ChatMessage("user", text)],
             max_tokens=max_tokens,
             temperature=temperature,
             top_p=top_p,
             seed=seed,
+            n_top=2 if temperature == 0 else 0,  # the runner-ups are where ``fork`` branches
             should_stop=lambda text: answer_done(text, name),
             cancel=cancel,
         )
-        blocks = code_blocks(reply.text) or [reply.text]
-        body = body_from_answer(max(blocks, key=len), name, prefix)
-        return Candidate(body or "", reply.confidence, "ask", result=reply)
+        return _from_reply(reply, name, prefix, strategy)
     if strategy == "continue":
         request = CompletionRequest(
             prefix=prefix,
@@ -221,8 +263,52 @@ def draft(
         result = service.complete(request, cancel=cancel)
         return Candidate(result.text.rstrip(), result.confidence, "continue", result=result)
     raise InputError(
-        f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})", param="strategies"
+        f"unknown strategy {strategy!r} (known: {', '.join(KNOWN_STRATEGIES)})",
+        param="strategies",
     )
+
+
+def _from_reply(reply: ChatReply, name: str, prefix: str, strategy: str) -> Candidate:
+    blocks = code_blocks(reply.text) or [reply.text]
+    body = body_from_answer(max(blocks, key=len), name, prefix)
+    return Candidate(body or "", reply.confidence, strategy, result=reply)
+
+
+def _fork(
+    service: CompletionService,
+    made: list[Candidate],
+    k: int,
+    name: str,
+    prefix: str,
+    max_tokens: int,
+    cancel: threading.Event | None,
+) -> Candidate | None:
+    """The ``k``-th branch of the greedy ``ask`` answer (None if there is none)."""
+    base = next(
+        (c.result for c in made if c.strategy == "ask" and isinstance(c.result, ChatReply)),
+        None,
+    )
+    points = fork_points(base) if base is not None else []
+    if base is None or k >= len(points):
+        return None
+    at, token = points[k]
+    reply = branch(
+        service,
+        base,
+        at,
+        token,
+        max_tokens=max_tokens,
+        should_stop=lambda text: answer_done(text, name),
+        cancel=cancel,
+    )
+    return _from_reply(reply, name, prefix, "fork")
+
+
+def fork_points(reply: ChatReply) -> list[tuple[int, TopLogprob]]:
+    """Where ``fork`` branches a greedy answer: inside its code, least sure token first."""
+    start = reply.text.find("```")
+    start = reply.text.find("\n", start) + 1 if start >= 0 else 0
+    return [(at, token) for _, at, token in branch_points(reply, start)]
 
 
 def write_function(
@@ -245,14 +331,24 @@ def write_function(
 
     Candidate ``i`` comes from ``strategies[i % len(strategies)]``; each strategy's first
     candidate is greedy, later ones are sampled with ``temperature`` and seeds
-    ``seed+1, seed+2, ...``. With ``stop_early`` generation stops at the first candidate
-    that passes every example. ``sandbox`` defaults to a new :class:`Sandbox`. Setting
-    ``cancel`` stops drafting; the best candidate so far is returned (at least one is made).
+    ``seed+1, seed+2, ...``; ``fork`` candidates take the greedy ``ask`` answer's branch
+    points in order (a sampled ``ask`` answer when there is no branch left). With
+    ``stop_early`` generation stops at the first candidate that passes every example.
+    Missing standard-library imports are added to each candidate (see
+    :mod:`llamapilot.completion.imports`). ``sandbox`` defaults to a new :class:`Sandbox`.
+    Setting ``cancel`` stops drafting; the best candidate so far is returned (at least one
+    is made).
     """
     if candidates < 1:
         raise InputError("candidates must be at least 1", param="candidates")
     if not strategies:
         raise InputError("at least one strategy is needed", param="strategies")
+    unknown = [s for s in strategies if s not in KNOWN_STRATEGIES]
+    if unknown:
+        raise InputError(
+            f"unknown strategy {unknown[0]!r} (known: {', '.join(KNOWN_STRATEGIES)})",
+            param="strategies",
+        )
     if sandbox is None:
         from llamapilot.evals.sandbox import Sandbox
 
@@ -261,21 +357,30 @@ def write_function(
     examples = parse_examples(doc, name)
     made: list[Candidate] = []
     by_text: dict[str, Candidate] = {}
+    forks = 0
     for i in range(candidates):
         if i and cancel is not None and cancel.is_set():
             break
+        strategy = strategies[i % len(strategies)]
         greedy = i < len(strategies)
-        cand = draft(
-            service,
-            prefix,
-            name,
-            strategies[i % len(strategies)],
-            temperature=0.0 if greedy else temperature,
-            top_p=1.0 if greedy else top_p,
-            seed=None if greedy else seed + i,
-            max_tokens=max_tokens,
-            cancel=cancel,
-        )
+        cand = None
+        if strategy == "fork":
+            cand = _fork(service, made, forks, name, prefix, max_tokens, cancel)
+            forks += 1
+            strategy, greedy = "ask", False  # nothing to branch from: sample an answer
+        if cand is None:
+            cand = draft(
+                service,
+                prefix,
+                name,
+                strategy,
+                temperature=0.0 if greedy else temperature,
+                top_p=1.0 if greedy else top_p,
+                seed=None if greedy else seed + i,
+                max_tokens=max_tokens,
+                cancel=cancel,
+            )
+        cand.text = with_missing_imports(prefix, cand.text) if cand.text.strip() else ""
         prev = by_text.get(cand.text)
         if prev is not None:  # same code as before: same score, no need to run it again
             cand.passed, cand.runs, cand.error = prev.passed, prev.runs, prev.error

@@ -18,6 +18,8 @@ class TopLogprob:
 
     text: str
     logprob: float
+    id: int = -1
+    """The token's id in the model's vocabulary (-1 where a backend does not say)."""
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,9 @@ class LlamaCppBackend:
         idx = idx[np.argsort(-logprobs[idx])]
         return tuple(
             TopLogprob(
-                self._piece(int(i), special=True).decode("utf-8", "replace"), float(logprobs[i])
+                self._piece(int(i), special=True).decode("utf-8", "replace"),
+                float(logprobs[i]),
+                int(i),
             )
             for i in idx
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from llamapilot.chat.ask import code_blocks
-from llamapilot.completion.synthesis import ASK_INSTRUCTION
+from llamapilot.completion.synthesis import ASK_INSTRUCTION, STRATEGIES
 from llamapilot.context.snippets import Snippet
 from llamapilot.errors import BackendError, InputError
 from llamapilot.evals.humaneval import STOP_SEQUENCES, Task, truncate_at_stops
@@ -75,6 +75,8 @@ class PipelineBackend:
     max_tokens: int = 320
     sandbox: Any = None
     name: str = "pipeline"
+    strategies: tuple[str, ...] | None = None
+    """``write_function``'s strategies, in turn (None: its default)."""
 
     def describe(self) -> dict[str, Any]:
         info = self.service.backend.info
@@ -85,6 +87,7 @@ class PipelineBackend:
             "model_sha256": info.sha256,
             "template": self.service.template.name,
             "candidates": self.candidates,
+            "strategies": list(self.strategies or STRATEGIES),
             "temperature": self.temperature,
         }
 
@@ -97,6 +100,7 @@ class PipelineBackend:
                 self.service,
                 task.prompt,
                 candidates=self.candidates,
+                strategies=self.strategies or STRATEGIES,
                 sandbox=self.sandbox,
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
@@ -347,6 +351,7 @@ def make_backend(
     api_key_env: str = "OPENAI_API_KEY",
     chat: bool = False,
     sandbox: Any = None,
+    strategies: tuple[str, ...] | None = None,
 ) -> EvalBackend:
     """Build an evaluation backend by name (see :data:`BACKENDS`)."""
     if name == "openai":
@@ -361,7 +366,9 @@ def make_backend(
     settings = load_settings(model=model, n_threads=threads, audit=False)
     service = CompletionService.from_settings(settings)
     if name == "pipeline":
-        return PipelineBackend(service, candidates, temperature, sandbox=sandbox)
+        return PipelineBackend(
+            service, candidates, temperature, sandbox=sandbox, strategies=strategies
+        )
     return BareBackend(
         service.backend, chat=name == "bare-chat", temperature=temperature, name=name
     )

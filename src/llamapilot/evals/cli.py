@@ -65,6 +65,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=8,
         help="pipeline: candidates checked against the docstring's examples",
     )
+    he.add_argument(
+        "--strategies",
+        type=_strategies,
+        default=None,
+        help="pipeline: comma-separated candidate strategies, taken in turn "
+        "(ask, continue, tests, fork; default: all, in that order)",
+    )
     he.add_argument("--temperature", type=float, default=0.7, help="for samples after the first")
     he.add_argument("--seed", type=int, default=0)
     he.add_argument("--task", action="append", dest="tasks", help="only this task id")
@@ -97,6 +104,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
+
+
+def _strategies(text: str) -> tuple[str, ...]:
+    from llamapilot.completion.synthesis import KNOWN_STRATEGIES as known
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown strategy {', '.join(unknown) or '(none)'} (known: {', '.join(known)})"
+        )
+    return names
 
 
 def _backend(args: argparse.Namespace, **kw: Any):  # noqa: ANN202
@@ -135,7 +154,11 @@ def run_humaneval(args: argparse.Namespace) -> int:
 
     sandbox = Sandbox(timeout=10.0)
     backend = _backend(
-        args, candidates=args.candidates, temperature=args.temperature, sandbox=sandbox
+        args,
+        candidates=args.candidates,
+        temperature=args.temperature,
+        sandbox=sandbox,
+        strategies=args.strategies,
     )
     summary = humaneval.run(
         backend,
