@@ -145,6 +145,18 @@ def test_malformed_json_and_wrong_types(http: httpx.Client) -> None:
     assert http.get("/health").json()["status"] == "ok"  # still serving
 
 
+def test_json_posted_as_curl_does_by_default_is_read_as_json(http: httpx.Client) -> None:
+    body = b'{"input_prefix": "x = ", "n_predict": -7}'
+    for headers in ({"Content-Type": "application/x-www-form-urlencoded"}, {}):
+        r = http.post("/infill", content=body, headers=headers)
+        assert r.status_code == 422, r.text  # validated as the JSON it is
+        assert r.json()["error"]["param"] == "n_predict"
+    for content in (b"a=1&b=2", b"[1, 2]"):
+        r = http.post("/infill", content=content, headers={"Content-Type": "text/plain"})
+        assert r.status_code == 422
+        assert "must be a JSON object" in r.json()["error"]["message"], r.text
+
+
 def test_non_loopback_bind_needs_a_key() -> None:
     check_bind(Settings(host="127.0.0.1"))
     check_bind(Settings(host="::1"))

@@ -128,6 +128,8 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     msg = first.get("msg", "invalid value")
     if first.get("type") == "missing":
         msg = "a required field is missing"
+    if param is None and first.get("type") in ("model_attributes_type", "dict_type"):
+        msg = "the request body must be a JSON object (Content-Type: application/json)"
     text = f"{param}: {msg}" if param else str(msg)
     if len(errors) > 1:
         others = [p for e in errors[1:] if (p := _param_of(tuple(e.get("loc", ()))))]

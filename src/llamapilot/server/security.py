@@ -174,6 +174,11 @@ class SecurityMiddleware:
                 return
             more = message.get("more_body", False)
         pending: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+        if _json_sent_as_form(headers.get("content-type"), body):
+            scope = dict(scope)
+            scope["headers"] = [
+                (k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-type"
+            ] + [(b"content-type", b"application/json")]
 
         async def replay_receive() -> Message:
             if pending:
@@ -191,6 +196,14 @@ class SecurityMiddleware:
     async def _deny_too_big(self, send: Send, cors: list[tuple[bytes, bytes]]) -> None:
         message = f"the request body is larger than the limit of {self.max_body_bytes} bytes"
         await _deny(send, 413, message, "invalid_request_error", "body_too_large", extra=cors)
+
+
+def _json_sent_as_form(content_type: str | None, body: bytes | bytearray) -> bool:
+    """A JSON object posted with no content type or curl's default form type (``curl -d
+    '{...}'``, as llama.cpp's server accepts it) is read as JSON, not refused as a form.
+    Cross-origin requests were already held to the allowed origins above."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    return kind in ("", "application/x-www-form-urlencoded") and body.lstrip()[:1] == b"{"
 
 
 async def _deny(
