@@ -166,9 +166,14 @@ _FOR = re.compile(
 )
 
 
+def _calls(name: str) -> re.Pattern[str]:
+    """Where a call to ``name`` starts (not ``obj.name(`` or ``other_name(``)."""
+    return re.compile(_CALL.format(name=re.escape(name)))
+
+
 def _inline(line: str, name: str) -> Example | None:
     """``f(2) == 4`` and the other one-line styles."""
-    m = re.search(_CALL.format(name=re.escape(name)), line)
+    m = _calls(name).search(line)
     if not m:
         return None
     end = _call_end(line, line.index("(", m.start()))
@@ -188,7 +193,7 @@ def parse_examples(docstring: str, name: str) -> list[Example]:
     """Examples of calls to ``name`` written in a docstring (see the module docstring)."""
     examples: list[Example] = []
     lines = [ln.strip() for ln in docstring.split("\n")]
-    calls = re.compile(_CALL.format(name=re.escape(name)))
+    calls = _calls(name)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -267,7 +272,7 @@ _EXAMPLES_HEADING = re.compile(r"(?:for\s+)?(?:examples?|e\.g\.|input\s*:)", re.
 
 def description(docstring: str, name: str) -> str:
     """The docstring's prose before its examples, on one line (the task in words)."""
-    calls = re.compile(_CALL.format(name=re.escape(name)))
+    calls = _calls(name)
     words: list[str] = []
     for line in docstring.split("\n"):
         text = line.strip()

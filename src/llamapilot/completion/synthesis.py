@@ -29,7 +29,7 @@ import json
 import re
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,8 +58,9 @@ _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.
 
 
 KNOWN_STRATEGIES: tuple[str, ...] = ("ask", "continue", "tests", "fork")
-STRATEGIES: tuple[str, ...] = ("ask", "continue", "tests", "fork")
-"""The default: candidate ``i`` comes from ``STRATEGIES[i % len(STRATEGIES)]``."""
+STRATEGIES: tuple[str, ...] = KNOWN_STRATEGIES
+"""The default, all of them in this order: candidate ``i`` comes from
+``STRATEGIES[i % len(STRATEGIES)]``."""
 ASK_INSTRUCTION = "Complete the following Python function. Answer with the code only.\n\n"
 ASK_CONTEXT_CHARS = 4000
 """Up to this much of the file goes into the question (more: its imports and the function)."""
@@ -121,12 +122,17 @@ class WrittenFunction:
         }
 
 
-def function_at_end(prefix: str) -> tuple[str, str]:
-    """The name and docstring of the last function defined in ``prefix``."""
+def _last_def(prefix: str) -> re.Match[str]:
+    """The ``def`` line of the last function in ``prefix``."""
     matches = list(_DEF.finditer(prefix))
     if not matches:
         raise InputError("no function definition before the cursor", param="prefix")
-    m = matches[-1]
+    return matches[-1]
+
+
+def function_at_end(prefix: str) -> tuple[str, str]:
+    """The name and docstring of the last function defined in ``prefix``."""
+    m = _last_def(prefix)
     rest = prefix[m.end() :]
     doc = ""
     q = re.search(r'("""|\'\'\')', rest)
@@ -165,7 +171,7 @@ def question(prefix: str) -> str:
         imports = [
             ln for ln in prefix.split("\n") if ln.startswith(("import ", "from ")) and ln.strip()
         ]
-        m = list(_DEF.finditer(prefix))[-1]
+        m = _last_def(prefix)
         start = prefix.rfind("\n", 0, m.start()) + 1
         code = "\n".join(imports) + "\n\n\n" + prefix[start:]
     return f"{ASK_INSTRUCTION}```python\n{code.rstrip()}\n```"
@@ -173,8 +179,7 @@ def question(prefix: str) -> str:
 
 def signature(prefix: str) -> str:
     """``name(args) -> type`` of the last function in ``prefix``, on one line."""
-    m = list(_DEF.finditer(prefix))[-1]
-    header = prefix[m.start() :]
+    header = prefix[_last_def(prefix).start() :]
     end = re.search(r":[ \t]*(?:#[^\n]*)?\n", header)
     header = header[: end.start()] if end else header.split("\n", 1)[0]
     header = re.sub(r"\s+", " ", header).strip()
@@ -262,10 +267,23 @@ def draft(
         )
         result = service.complete(request, cancel=cancel)
         return Candidate(result.text.rstrip(), result.confidence, "continue", result=result)
-    raise InputError(
-        f"unknown strategy {strategy!r} (known: {', '.join(KNOWN_STRATEGIES)})",
-        param="strategies",
+    check_strategies([strategy])
+    raise InputError(  # fork: it branches an earlier answer, see write_function
+        f"draft makes ask, continue and tests candidates, not {strategy}", param="strategies"
     )
+
+
+def check_strategies(names: Sequence[str]) -> tuple[str, ...]:
+    """``names`` as a tuple, or an :class:`InputError` naming the first unknown one."""
+    if not names:
+        raise InputError("at least one strategy is needed", param="strategies")
+    for name in names:
+        if name not in KNOWN_STRATEGIES:
+            raise InputError(
+                f"unknown strategy {name} (known: {', '.join(KNOWN_STRATEGIES)})",
+                param="strategies",
+            )
+    return tuple(names)
 
 
 def _from_reply(reply: ChatReply, name: str, prefix: str, strategy: str) -> Candidate:
@@ -341,14 +359,7 @@ def write_function(
     """
     if candidates < 1:
         raise InputError("candidates must be at least 1", param="candidates")
-    if not strategies:
-        raise InputError("at least one strategy is needed", param="strategies")
-    unknown = [s for s in strategies if s not in KNOWN_STRATEGIES]
-    if unknown:
-        raise InputError(
-            f"unknown strategy {unknown[0]!r} (known: {', '.join(KNOWN_STRATEGIES)})",
-            param="strategies",
-        )
+    strategies = check_strategies(strategies)
     if sandbox is None:
         from llamapilot.evals.sandbox import Sandbox
 
@@ -367,7 +378,8 @@ def write_function(
         if strategy == "fork":
             cand = _fork(service, made, forks, name, prefix, max_tokens, cancel)
             forks += 1
-            strategy, greedy = "ask", False  # nothing to branch from: sample an answer
+            if cand is None:  # nothing (left) to branch from: sample an answer
+                strategy, greedy = "ask", False
         if cand is None:
             cand = draft(
                 service,

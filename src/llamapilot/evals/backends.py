@@ -75,8 +75,8 @@ class PipelineBackend:
     max_tokens: int = 320
     sandbox: Any = None
     name: str = "pipeline"
-    strategies: tuple[str, ...] | None = None
-    """``write_function``'s strategies, in turn (None: its default)."""
+    strategies: tuple[str, ...] = STRATEGIES
+    """``write_function``'s strategies, taken in turn."""
 
     def describe(self) -> dict[str, Any]:
         info = self.service.backend.info
@@ -87,7 +87,7 @@ class PipelineBackend:
             "model_sha256": info.sha256,
             "template": self.service.template.name,
             "candidates": self.candidates,
-            "strategies": list(self.strategies or STRATEGIES),
+            "strategies": list(self.strategies),
             "temperature": self.temperature,
         }
 
@@ -100,7 +100,7 @@ class PipelineBackend:
                 self.service,
                 task.prompt,
                 candidates=self.candidates,
-                strategies=self.strategies or STRATEGIES,
+                strategies=self.strategies,
                 sandbox=self.sandbox,
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
@@ -367,7 +367,7 @@ def make_backend(
     service = CompletionService.from_settings(settings)
     if name == "pipeline":
         return PipelineBackend(
-            service, candidates, temperature, sandbox=sandbox, strategies=strategies
+            service, candidates, temperature, sandbox=sandbox, strategies=strategies or STRATEGIES
         )
     return BareBackend(
         service.backend, chat=name == "bare-chat", temperature=temperature, name=name

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from llamapilot.completion.synthesis import check_strategies
+from llamapilot.errors import InputError
 from llamapilot.evals.backends import BACKENDS
 
 
@@ -107,15 +109,10 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _strategies(text: str) -> tuple[str, ...]:
-    from llamapilot.completion.synthesis import KNOWN_STRATEGIES as known
-
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    unknown = [n for n in names if n not in known]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown strategy {', '.join(unknown) or '(none)'} (known: {', '.join(known)})"
-        )
-    return names
+    try:
+        return check_strategies([n.strip() for n in text.split(",") if n.strip()])
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _backend(args: argparse.Namespace, **kw: Any):  # noqa: ANN202
@@ -219,8 +216,6 @@ def run_latency(args: argparse.Namespace) -> int:
         )
     else:
         if args.backend != "pipeline":
-            from llamapilot.errors import InputError
-
             raise InputError("latency measures the pipeline, in-process or behind --url")
         from llamapilot.completion.service import CompletionService
         from llamapilot.config import load_settings
